@@ -1,0 +1,116 @@
+// DindBuild targets. Each target is a thin call into the engine (src/DindBuild), where the logic
+// lives and is tested. build.sh builds the engine into .dindbuild/engine before Cake starts.
+#r "../.dindbuild/engine/DindBuild.dll"
+#r "../.dindbuild/engine/Serilog.dll"
+#r "../.dindbuild/engine/Serilog.Sinks.Console.dll"
+#r "../.dindbuild/engine/CliWrap.dll"
+#r "../.dindbuild/engine/Docker.DotNet.dll"
+#r "../.dindbuild/engine/Docker.DotNet.X509.dll"
+
+using DindBuild.Diagnostics;
+using DindBuild.Pipeline;
+using DindBuild.Settings;
+
+var target = Argument("target", "DindTest");
+var repositoryRoot = MakeAbsolute(Directory("..")).FullPath;
+var log = DindLogging.CreateConsoleLogger(verbose: Context.Log.Verbosity >= Verbosity.Verbose);
+var settings = DindParameters.Read(
+    repositoryRoot,
+    name => HasArgument(name) ? Arguments<string>(name).ToList() : new List<string>(),
+    Environment.GetEnvironmentVariable);
+var signals = ShutdownSignals.Install(log);
+var pipeline = new DindPipeline(settings, log);
+var cancel = signals.Token;
+
+Task("ProvisionEngine")
+    .Description("Make sure a host Docker engine answers; install docker.io and start dockerd when none does and this process may")
+    .Does(() => pipeline.ProvisionEngineAsync(cancel));
+
+Task("PrepareImages")
+    .Description("Build the images this machine cannot pull (the DinD image, the sample's base) on the host engine")
+    .IsDependentOn("ProvisionEngine")
+    .Does(() => pipeline.PrepareImagesAsync(cancel));
+
+Task("StartDaemon")
+    .Description("Start a private Docker daemon in a container (Docker-in-Docker)")
+    .IsDependentOn("ProvisionEngine")
+    .Does(() => pipeline.StartDaemonAsync(cancel));
+
+Task("WaitForDaemon")
+    .Description("Wait until the DinD daemon answers /_ping; fail at once, with its log, if it exits")
+    .IsDependentOn("StartDaemon")
+    .Does(() => pipeline.WaitForDaemonAsync(cancel));
+
+Task("SeedImages")
+    .Description("Copy the images the Dockerfile's FROM lines need from the host engine into the DinD daemon")
+    .IsDependentOn("WaitForDaemon")
+    .Does(() => pipeline.SeedImagesAsync(cancel));
+
+Task("BuildImage")
+    .Description("Build the image inside the DinD daemon from the build context")
+    .IsDependentOn("SeedImages")
+    .Does(() => pipeline.BuildImageAsync(cancel));
+
+Task("RunTests")
+    .Description("Run the tests in a container from the built image, with a volume at the artifacts path")
+    .IsDependentOn("BuildImage")
+    .Does(() => pipeline.RunTestsAsync(cancel))
+    // Failed tests stop the chain before ExportArtifacts; their reports are exactly what is needed.
+    .Finally(async () =>
+    {
+        if (pipeline.TestResult is { Passed: false } && !cancel.IsCancellationRequested)
+        {
+            await pipeline.ExportArtifactsAsync(cancel);
+        }
+    });
+
+Task("ExportArtifacts")
+    .Description("Copy the artifacts volume to the host artifacts directory through the archive API")
+    .IsDependentOn("RunTests")
+    .Does(() => pipeline.ExportArtifactsAsync(cancel));
+
+Task("Teardown")
+    .Description("Remove every container, volume and network labelled with this session")
+    .Does(() => pipeline.TeardownAsync());
+
+Task("DindTest")
+    .Description("The whole lifecycle: start, wait, seed, build, test, export; teardown always runs last")
+    .IsDependentOn("ExportArtifacts")
+    .IsDependentOn("Teardown");
+
+Task("Test")
+    .Description("Run DindBuild's own unit and integration tests (the integration tests start real DinD daemons)")
+    .IsDependentOn("PrepareImages")
+    .Does(() =>
+    {
+        var results = MakeAbsolute(Directory(settings.HostArtifactsDirectory)).Combine("test-results");
+        CleanDirectory(results);
+        DotNetTest("../DindBuild.slnx", new DotNetTestSettings
+        {
+            Configuration = "Release",
+            ResultsDirectory = results,
+            Loggers = { "trx", "console;verbosity=normal" },
+        });
+    });
+
+// Runs after success, failure and Ctrl+C alike (the signal handler turns Ctrl+C into a cancellation).
+Teardown(context =>
+{
+    try
+    {
+        pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+    finally
+    {
+        pipeline.LogSummary();
+        signals.Dispose();
+    }
+});
+
+if (!Tasks.Any(task => string.Equals(task.Name, target, StringComparison.OrdinalIgnoreCase)))
+{
+    var names = string.Join(Environment.NewLine, Tasks.Select(task => $"  {task.Name,-16} {task.Description}"));
+    throw new ArgumentException($"Unknown target '{target}'. The targets are:{Environment.NewLine}{names}");
+}
+
+RunTarget(target);

@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using DindBuild.Docker;
+using Serilog;
+
+namespace DindBuild.Artifacts;
+
+/// <summary>
+/// <c>docker cp CONTAINER:PATH DIR</c> through the archive API — no bind mount of a host path, so
+/// the same code works against a daemon on another host — extracted without ever writing outside DIR.
+/// </summary>
+public sealed class ArtifactExporter(IDockerEngine engine, ILogger log)
+{
+    /// <summary>Null when the container has no such path (a warning, not a failure: the tests may have written nothing).</summary>
+    public async Task<ExtractionResult?> ExportAsync(string containerId, string containerPath, string hostDirectory, long maxBytes, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var archive = await engine.Containers.GetArchiveAsync(containerId, containerPath, cancellationToken).ConfigureAwait(false);
+        if (archive is null)
+        {
+            log.Warning("The test container has no {Path}: no artifacts to export", containerPath);
+            return null;
+        }
+
+        Directory.CreateDirectory(hostDirectory);
+        await using (archive)
+        {
+            var extractor = new SafeTarExtractor(hostDirectory, maxBytes, warning => log.Warning("artifacts │ {Warning}", warning));
+            var result = await extractor.ExtractAsync(archive, Path.GetFileName(containerPath.TrimEnd('/')), cancellationToken).ConfigureAwait(false);
+            log.Information(
+                "Exported {Files} artifact files ({MiB:0.00} MiB) from {Path} to {Directory} in {Seconds:0.00} s",
+                result.FilesWritten,
+                result.BytesWritten / 1048576.0,
+                containerPath,
+                hostDirectory,
+                clock.Elapsed.TotalSeconds);
+            return result;
+        }
+    }
+}

@@ -1,0 +1,442 @@
+using System.Formats.Tar;
+using System.Runtime.InteropServices;
+
+namespace DindBuild.Build;
+
+/// <summary>
+/// Packs a build context the way the docker CLI does before calling the engine's build endpoint:
+/// an uncompressed PAX tar, filtered by <c>.dockerignore</c>, owned by root, symlinks kept as links.
+/// </summary>
+public static class BuildContextArchive
+{
+    private const UnixFileMode SymlinkMode = (UnixFileMode)0x1FF; // 0777, what lstat reports for a Linux symlink.
+
+    // docker on Windows cannot know the intended Linux mode, so it sends 0755 for everything; so do we.
+    private const UnixFileMode WindowsMode = (UnixFileMode)0x1ED;
+
+    // Hidden and system entries (dotfiles on Unix) are part of the context; the defaults would drop them.
+    private static readonly EnumerationOptions ListDirectory = new()
+    {
+        AttributesToSkip = 0,
+        IgnoreInaccessible = false,
+        RecurseSubdirectories = false,
+        ReturnSpecialDirectories = false,
+    };
+
+    /// <summary>
+    /// Writes the context directory as a tar to <paramref name="destination"/>, which is left open.
+    /// </summary>
+    /// <param name="contextDirectory">The build context root.</param>
+    /// <param name="dockerfileRelativePath">
+    /// The Dockerfile, relative to the context (an absolute path inside the context is accepted too). It and the
+    /// root <c>.dockerignore</c> are always sent, because the engine needs them even when the ignore file matches them.
+    /// </param>
+    /// <param name="destination">Receives the archive; it does not need to be seekable.</param>
+    /// <param name="cancellationToken">Stops between entries and during file copies.</param>
+    /// <exception cref="ArgumentException">The context directory or Dockerfile path is unusable.</exception>
+    /// <exception cref="FormatException">The <c>.dockerignore</c> contains an invalid pattern.</exception>
+    /// <exception cref="IOException">A file in the context cannot be read.</exception>
+    public static async Task WriteAsync(
+        string contextDirectory,
+        string dockerfileRelativePath,
+        Stream destination,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ValidateContextDirectory(contextDirectory);
+
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(contextDirectory));
+        var dockerfile = NormalizeDockerfilePath(root, dockerfileRelativePath);
+        var walk = new Walk(
+            root,
+            DockerIgnore.Load(root),
+            new HashSet<string>(StringComparer.Ordinal) { DockerIgnore.FileName, dockerfile },
+            // Writing the archive into the context would otherwise make it try to contain itself.
+            destination is FileStream file ? Path.GetFullPath(file.Name) : null);
+
+        var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true);
+        await using (writer.ConfigureAwait(false))
+        {
+            await WriteChildrenAsync(writer, walk, new DirectoryInfo(root), string.Empty, cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Rejects context directories that are missing, or that are almost certainly a mistake to upload whole
+    /// (the filesystem root, the user's home directory).
+    /// </summary>
+    /// <exception cref="ArgumentException">The directory is not a sensible build context.</exception>
+    public static void ValidateContextDirectory(string contextDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(contextDirectory))
+        {
+            throw new ArgumentException(
+                "The build context directory is empty. Pass the directory that holds the Dockerfile's inputs, usually the repository or project root.",
+                nameof(contextDirectory));
+        }
+
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(contextDirectory));
+        if (!Directory.Exists(full))
+        {
+            var what = File.Exists(full) ? "is a file, not a directory" : "does not exist";
+            throw new ArgumentException(
+                $"The build context directory '{full}' {what}. Pass an existing directory; relative paths are resolved against the current directory '{Environment.CurrentDirectory}'.",
+                nameof(contextDirectory));
+        }
+
+        var resolved = ResolveFinalTarget(full);
+        if (IsFileSystemRoot(full) || IsFileSystemRoot(resolved))
+        {
+            throw new ArgumentException(
+                $"The build context directory '{full}' is the filesystem root, so the whole disk would be uploaded to the Docker engine. Pass the project directory that contains the Dockerfile instead.",
+                nameof(contextDirectory));
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (home.Length > 0)
+        {
+            var homeFull = Path.TrimEndingDirectorySeparator(Path.GetFullPath(home));
+            if (SamePath(full, homeFull) || SamePath(resolved, ResolveFinalTarget(homeFull)))
+            {
+                throw new ArgumentException(
+                    $"The build context directory '{full}' is your home directory, so all of its files would be uploaded to the Docker engine. Pass the project directory that contains the Dockerfile instead.",
+                    nameof(contextDirectory));
+            }
+        }
+    }
+
+    private static async Task WriteChildrenAsync(
+        TarWriter writer,
+        Walk walk,
+        DirectoryInfo directory,
+        string relativeDirectory,
+        CancellationToken cancellationToken)
+    {
+        FileSystemInfo[] children;
+        try
+        {
+            children = directory.GetFileSystemInfos("*", ListDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(walk, relativeDirectory.Length == 0 ? "." : relativeDirectory, ex);
+        }
+
+        // Sorting each directory yields a depth-first walk in Go's filepath.WalkDir order, so parents precede children.
+        Array.Sort(children, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+
+        foreach (var child in children)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+
+            var relative = relativeDirectory.Length == 0 ? child.Name : relativeDirectory + "/" + child.Name;
+            var kind = Classify(child);
+            if (kind == EntryKind.Unsupported)
+            {
+                // Sockets, FIFOs and devices cannot be meaningfully sent; opening a FIFO would even block forever.
+                continue;
+            }
+
+            var excluded = !walk.AlwaysIncluded.Contains(relative) && walk.Ignore.IsExcluded(relative);
+            if (kind == EntryKind.Directory)
+            {
+                if (excluded && walk.CanSkipDirectory(relative))
+                {
+                    continue;
+                }
+
+                // An excluded directory still gets walked for re-included content, but like docker we send
+                // only that content, not the directory entry itself.
+                if (!excluded)
+                {
+                    await writer.WriteEntryAsync(CreateEntry(TarEntryType.Directory, relative + "/", child), cancellationToken)
+                        .ConfigureAwait(false);
+                }
+
+                await WriteChildrenAsync(writer, walk, (DirectoryInfo)child, relative, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (excluded)
+            {
+                continue;
+            }
+
+            if (kind == EntryKind.SymbolicLink)
+            {
+                var link = CreateEntry(TarEntryType.SymbolicLink, relative, child);
+                link.LinkName = child.LinkTarget!;
+                await writer.WriteEntryAsync(link, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!string.Equals(child.FullName, walk.DestinationPath, StringComparison.Ordinal))
+            {
+                await WriteFileAsync(writer, walk, relative, child, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task WriteFileAsync(
+        TarWriter writer,
+        Walk walk,
+        string relative,
+        FileSystemInfo file,
+        CancellationToken cancellationToken)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(file.FullName, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+                BufferSize = 0,
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(walk, relative, ex);
+        }
+
+        // The header's size is fixed before the data is copied, so pin it to the size seen at open time.
+        var data = new FixedLengthReadStream(stream, stream.Length, relative);
+        await using (data.ConfigureAwait(false))
+        {
+            var entry = CreateEntry(TarEntryType.RegularFile, relative, file);
+            entry.DataStream = data;
+            await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static PaxTarEntry CreateEntry(TarEntryType type, string name, FileSystemInfo source)
+    {
+        var mode = OperatingSystem.IsWindows() ? WindowsMode
+            : type == TarEntryType.SymbolicLink ? SymlinkMode
+            : source.UnixFileMode;
+
+        // Whole seconds, like docker: sub-second noise would only defeat layer caching and reproducibility.
+        var modified = new DateTimeOffset(source.LastWriteTimeUtc);
+        var seconds = Math.Max(0, modified.ToUnixTimeSeconds());
+
+        return new PaxTarEntry(type, name)
+        {
+            Mode = mode,
+            ModificationTime = DateTimeOffset.FromUnixTimeSeconds(seconds),
+            Uid = 0,
+            Gid = 0,
+            UserName = string.Empty,
+            GroupName = string.Empty,
+        };
+    }
+
+    private static EntryKind Classify(FileSystemInfo info)
+    {
+        if ((info.Attributes & FileAttributes.ReparsePoint) != 0 && info.LinkTarget is not null)
+        {
+            return EntryKind.SymbolicLink;
+        }
+
+        if (info is DirectoryInfo)
+        {
+            return EntryKind.Directory;
+        }
+
+        return OperatingSystem.IsWindows() || UnixFileType.IsRegularOrUnknown(info.FullName)
+            ? EntryKind.RegularFile
+            : EntryKind.Unsupported;
+    }
+
+    private static string NormalizeDockerfilePath(string root, string dockerfileRelativePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dockerfileRelativePath);
+
+        var relative = Path.IsPathRooted(dockerfileRelativePath)
+            ? Path.GetRelativePath(root, Path.GetFullPath(dockerfileRelativePath))
+            : dockerfileRelativePath;
+        if (Path.DirectorySeparatorChar != '/')
+        {
+            relative = relative.Replace(Path.DirectorySeparatorChar, '/');
+        }
+
+        relative = DockerIgnore.CleanPath(relative);
+        if (relative is "." or ".." || relative.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            throw new ArgumentException(
+                $"The Dockerfile '{dockerfileRelativePath}' is not inside the build context '{root}'. Move the Dockerfile into the context directory, or pass a context directory that contains it.",
+                nameof(dockerfileRelativePath));
+        }
+
+        return relative;
+    }
+
+    private static IOException Unreadable(Walk walk, string relative, Exception inner) =>
+        new($"Cannot read '{relative}' in the build context '{walk.Root}': {inner.Message} Fix its permissions, or exclude it in .dockerignore if the build does not need it.", inner);
+
+    private static string ResolveFinalTarget(string directory)
+    {
+        try
+        {
+            var target = new DirectoryInfo(directory).ResolveLinkTarget(returnFinalTarget: true);
+            return target is null ? directory : Path.TrimEndingDirectorySeparator(target.FullName);
+        }
+        catch (IOException)
+        {
+            return directory;
+        }
+    }
+
+    private static bool IsFileSystemRoot(string fullPath) =>
+        Path.GetPathRoot(fullPath) is { Length: > 0 } root && SamePath(Path.TrimEndingDirectorySeparator(root), fullPath);
+
+    private static bool SamePath(string a, string b) => string.Equals(
+        a,
+        b,
+        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    private enum EntryKind
+    {
+        RegularFile,
+        Directory,
+        SymbolicLink,
+        Unsupported,
+    }
+
+    private sealed record Walk(string Root, DockerIgnore Ignore, HashSet<string> AlwaysIncluded, string? DestinationPath)
+    {
+        public bool CanSkipDirectory(string relative)
+        {
+            if (!Ignore.CanSkipDirectory(relative))
+            {
+                return false;
+            }
+
+            var inside = relative + "/";
+            return !AlwaysIncluded.Any(path => path.StartsWith(inside, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>
+    /// .NET has no public API for the file type, and a FIFO must be recognised before it is opened. The
+    /// runtime's own System.Native shim normalizes <c>lstat</c> across Unix flavours and CPU architectures.
+    /// </summary>
+    private static class UnixFileType
+    {
+        private const int TypeMask = 0xF000;
+        private const int RegularFile = 0x8000;
+
+        private static bool s_unavailable;
+
+        public static bool IsRegularOrUnknown(string path)
+        {
+            if (s_unavailable)
+            {
+                return true;
+            }
+
+            try
+            {
+                // A failed lstat (the file vanished) is reported by the subsequent open, with a better message.
+                return LStat(path, out var status) != 0 || (status.Mode & TypeMask) == RegularFile;
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                s_unavailable = true;
+                return true;
+            }
+        }
+
+        [DllImport("libSystem.Native", EntryPoint = "SystemNative_LStat", SetLastError = true)]
+        private static extern int LStat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, out FileStatus status);
+
+        // Only the leading fields are read; the size leaves room for the shim's struct to grow.
+        [StructLayout(LayoutKind.Sequential, Size = 256)]
+        private struct FileStatus
+        {
+            public int Flags;
+            public int Mode;
+        }
+    }
+
+    /// <summary>
+    /// Presents a file as exactly the length announced in its tar header: growth after opening is cut off
+    /// (the archive stays valid), shrinkage fails loudly instead of silently misaligning the archive.
+    /// </summary>
+    private sealed class FixedLengthReadStream(FileStream inner, long length, string name) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+
+        // TarWriter only sizes the header up front for seekable data streams; it never actually seeks.
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var wanted = Wanted(buffer.Length);
+            return wanted == 0 ? 0 : Advance(inner.Read(buffer[..wanted]));
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var wanted = Wanted(buffer.Length);
+            return wanted == 0 ? 0 : Advance(await inner.ReadAsync(buffer[..wanted], cancellationToken).ConfigureAwait(false));
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync().ConfigureAwait(false);
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private int Wanted(int bufferLength) => (int)Math.Min(bufferLength, length - _position);
+
+        private int Advance(int read)
+        {
+            if (read == 0)
+            {
+                throw new IOException(
+                    $"'{name}' shrank from {length} to {_position} bytes while the build context was being archived. Retry once nothing is writing to the context directory.");
+            }
+
+            _position += read;
+            return read;
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.IO.Pipelines;
+using System.Text.RegularExpressions;
+using DindBuild.Diagnostics;
+using DindBuild.Docker;
+using Serilog;
+
+namespace DindBuild.Build;
+
+/// <summary>
+/// <c>docker build</c> against the session's daemon: the context is streamed as a tar honouring
+/// <c>.dockerignore</c>, the output goes to the log, and a failure names the failing step.
+/// </summary>
+public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log)
+{
+    private const int EvidenceLines = 20;
+
+    public async Task<ImageSummary> BuildAsync(string contextDirectory, ImageBuildSpec spec, CancellationToken cancellationToken)
+    {
+        ValidateInputs(contextDirectory, spec.Dockerfile);
+        var output = new List<string>();
+        string? currentStep = null;
+        string? error = null;
+
+        void OnMessage(ProgressMessage message)
+        {
+            foreach (var line in (message.Text ?? "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0))
+            {
+                output.Add(line);
+                if (StepLine().IsMatch(line))
+                {
+                    currentStep = line.Trim();
+                }
+
+                log.Information("build │ {Line}", line);
+            }
+
+            if (message.Error is { Length: > 0 } text)
+            {
+                error = text;
+                log.Error("build │ {Error}", text);
+            }
+        }
+
+        var pipe = new Pipe();
+        using var stopWriting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var writer = WriteContextAsync(contextDirectory, spec.Dockerfile, pipe.Writer, stopWriting.Token);
+        try
+        {
+            await using var reader = pipe.Reader.AsStream();
+            await engine.Images.BuildAsync(spec, reader, OnMessage, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && error is null)
+        {
+            error = ex.GetBaseException().Message;
+        }
+        finally
+        {
+            // The daemon may stop reading early (a failed step); the writer must not wait for it forever.
+            await stopWriting.CancelAsync().ConfigureAwait(false);
+            await IgnoreCancellation(writer).ConfigureAwait(false);
+        }
+
+        if (error is not null)
+        {
+            var at = currentStep is null ? "" : $" at '{currentStep}'";
+            throw new DindBuildException(
+                FailureKind.BuildFailed,
+                $"The image build failed{at}: {error}",
+                "build output (last lines):\n" + string.Join('\n', output.TakeLast(EvidenceLines)),
+                $"fix the failing step in {spec.Dockerfile}; 'docker build -f {spec.Dockerfile} {contextDirectory}' reproduces it outside DindBuild.");
+        }
+
+        var image = await engine.Images.InspectAsync(spec.Tag, cancellationToken).ConfigureAwait(false)
+            ?? throw new DindBuildException(FailureKind.BuildFailed, $"The build reported success but the image {spec.Tag} is not on the daemon.", string.Join('\n', output.TakeLast(EvidenceLines)));
+        log.Information("Built {Tag} ({Id}, {SizeMiB:0.0} MiB)", spec.Tag, image.Id, image.Size / 1048576.0);
+        return image;
+    }
+
+    private static void ValidateInputs(string contextDirectory, string dockerfile)
+    {
+        try
+        {
+            BuildContextArchive.ValidateContextDirectory(contextDirectory);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new DindBuildException(FailureKind.BadParameters, ex.Message, null, "point '--context' at the directory that holds your Dockerfile.", ex);
+        }
+
+        var dockerfilePath = Path.Combine(contextDirectory, dockerfile);
+        if (!File.Exists(dockerfilePath))
+        {
+            throw new DindBuildException(
+                FailureKind.BadParameters,
+                $"The Dockerfile {dockerfilePath} does not exist.",
+                $"files in {contextDirectory}: {string.Join(", ", Directory.EnumerateFileSystemEntries(contextDirectory).Select(Path.GetFileName).Order().Take(20))}",
+                "give '--dockerfile' relative to the context directory.");
+        }
+    }
+
+    private static async Task WriteContextAsync(string contextDirectory, string dockerfile, PipeWriter pipe, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await using (var stream = pipe.AsStream(leaveOpen: true))
+            {
+                await BuildContextArchive.WriteAsync(contextDirectory, dockerfile, stream, cancellationToken).ConfigureAwait(false);
+            }
+
+            await pipe.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await pipe.CompleteAsync(ex).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task IgnoreCancellation(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected when the build ended before the whole context was read.
+        }
+    }
+
+    [GeneratedRegex(@"^Step \d+/\d+ :")]
+    private static partial Regex StepLine();
+}

@@ -1,0 +1,54 @@
+#!/bin/sh
+# DindBuild's DinD entry point: prepares what dockerd needs when the container is not
+# --privileged (the "capabilities" profile), then runs dockerd under an init that reaps zombies.
+# It does what moby's hack/dind does, plus the cgroup v1 remount that hack/dind leaves to --privileged.
+set -eu
+
+say() { echo "dindbuild-entrypoint: $*" >&2; }
+
+# AppArmor detection in dockerd reads securityfs.
+if [ -d /sys/kernel/security ] && ! mountpoint -q /sys/kernel/security; then
+	mount -t securityfs none /sys/kernel/security || say "could not mount securityfs; AppArmor stays off inside"
+fi
+
+# A tmpfs /tmp, as hack/dind does.
+if ! mountpoint -q /tmp; then
+	mount -t tmpfs none /tmp || say "could not mount a tmpfs on /tmp"
+fi
+
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	# cgroup v2: move our processes into a child group so that controllers can be enabled for
+	# the inner containers ("no internal processes" rule); retry because processes come and go.
+	mkdir -p /sys/fs/cgroup/init
+	tries=0
+	until {
+		xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null || :
+		sed -e 's/ / +/g' -e 's/^/+/' < /sys/fs/cgroup/cgroup.controllers > /sys/fs/cgroup/cgroup.subtree_control
+	}; do
+		tries=$((tries + 1))
+		[ "$tries" -lt 20 ] || { say "could not enable cgroup v2 controllers"; break; }
+		sleep 0.05
+	done
+else
+	# cgroup v1: Docker mounts the hierarchies read-only in a non-privileged container.
+	mount -o remount,rw /sys/fs/cgroup 2>/dev/null || :
+	for hierarchy in /sys/fs/cgroup/*; do
+		[ -d "$hierarchy" ] && [ ! -L "$hierarchy" ] || continue
+		mountpoint -q "$hierarchy" || continue
+		mount -o remount,bind,rw "$hierarchy" 2>/dev/null \
+			|| mount -o remount,rw "$hierarchy" 2>/dev/null \
+			|| say "could not make $hierarchy writable"
+	done
+fi
+
+mount --make-rshared / 2>/dev/null || say "could not make / rshared"
+
+# A daemon killed earlier on this data root leaves pid files that stop the next one from starting.
+find /run /var/run -maxdepth 3 \( -name 'docker*.pid' -o -name 'containerd*.pid' \) -delete 2>/dev/null || :
+
+if command -v docker-init >/dev/null 2>&1; then
+	exec docker-init -- dockerd "$@"
+elif command -v tini >/dev/null 2>&1; then
+	exec tini -- dockerd "$@"
+fi
+exec dockerd "$@"

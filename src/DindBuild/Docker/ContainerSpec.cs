@@ -1,0 +1,52 @@
+using System.Collections.Immutable;
+
+namespace DindBuild.Docker;
+
+/// <summary>What <c>docker create</c> is given. Immutable: derive variants with <c>with</c>.</summary>
+public sealed record ContainerSpec(string Image)
+{
+    public string? Name { get; init; }
+
+    public ImmutableArray<string>? Entrypoint { get; init; }
+
+    public ImmutableArray<string>? Command { get; init; }
+
+    public ImmutableArray<string> Environment { get; init; } = [];
+
+    public ImmutableDictionary<string, string> Labels { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    public ImmutableArray<MountSpec> Mounts { get; init; } = [];
+
+    public string? WorkingDirectory { get; init; }
+
+    public string? NetworkMode { get; init; }
+
+    public bool Privileged { get; init; }
+
+    public ImmutableArray<string> CapabilitiesToAdd { get; init; } = [];
+
+    public ImmutableArray<string> SecurityOptions { get; init; } = [];
+
+    /// <summary>
+    /// <c>--security-opt systempaths=unconfined</c>: /proc and /sys are neither masked nor read-only.
+    /// The CLI turns that option into empty masked/read-only path lists; the API takes only those.
+    /// </summary>
+    public bool UnconfinedSystemPaths { get; init; }
+
+    /// <summary>An OCI runtime name such as <c>sysbox-runc</c>; null for the daemon's default.</summary>
+    public string? Runtime { get; init; }
+
+    public ImmutableDictionary<string, string> Tmpfs { get; init; } = ImmutableDictionary<string, string>.Empty;
+}
+
+public enum MountKind
+{
+    Bind,
+    Volume,
+}
+
+/// <summary>One <c>--mount</c>: a host path (bind) or a named volume at a container path.</summary>
+public sealed record MountSpec(MountKind Kind, string Source, string Target, bool ReadOnly = false);
+
+/// <summary>The part of <c>docker inspect</c> a run acts on.</summary>
+public sealed record ContainerStatus(string Id, string Name, bool Running, long ExitCode, string Status, string? Error, bool OomKilled);

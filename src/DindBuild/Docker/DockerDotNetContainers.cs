@@ -1,0 +1,198 @@
+using System.Net;
+using System.Text;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace DindBuild.Docker;
+
+internal sealed class DockerDotNetContainers(DockerClient client) : IDockerContainers
+{
+    public async Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken)
+    {
+        var parameters = new CreateContainerParameters
+        {
+            Image = spec.Image,
+            Name = spec.Name!,
+            Entrypoint = spec.Entrypoint?.ToList()!,
+            Cmd = spec.Command?.ToList()!,
+            Env = spec.Environment.ToList(),
+            Labels = spec.Labels.ToDictionary(),
+            WorkingDir = spec.WorkingDirectory!,
+            HostConfig = new HostConfig
+            {
+                Privileged = spec.Privileged,
+                CapAdd = spec.CapabilitiesToAdd.IsEmpty ? null! : spec.CapabilitiesToAdd.ToList()!,
+                SecurityOpt = spec.SecurityOptions.IsEmpty ? null! : spec.SecurityOptions.ToList()!,
+                NetworkMode = spec.NetworkMode!,
+                Runtime = spec.Runtime!,
+                Tmpfs = spec.Tmpfs.IsEmpty ? null! : spec.Tmpfs.ToDictionary(),
+                Mounts = spec.Mounts.Select(ToMount).ToList(),
+
+                // Empty lists (not null) are what tell the engine to mask and protect nothing.
+                MaskedPaths = spec.UnconfinedSystemPaths ? [] : null!,
+                ReadonlyPaths = spec.UnconfinedSystemPaths ? [] : null!,
+            },
+        };
+        try
+        {
+            var response = await client.Containers.CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false);
+            return response.ID;
+        }
+        catch (DockerApiException ex)
+        {
+            throw new DockerOperationException($"docker create {spec.Image}", EngineError.MessageOf(ex), ex);
+        }
+    }
+
+    public async Task StartAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException ex)
+        {
+            throw new DockerOperationException($"docker start {id[..Math.Min(12, id.Length)]}", EngineError.MessageOf(ex), ex);
+        }
+    }
+
+    public async Task<long> WaitAsync(string id, CancellationToken cancellationToken)
+    {
+        var response = await client.Containers.WaitContainerAsync(id, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode;
+    }
+
+    public async Task KillAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Containers.KillContainerAsync(id, new ContainerKillParameters(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
+        {
+            // Not running (409) or gone (404): either way it is no longer running.
+        }
+    }
+
+    public async Task RemoveAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Force is a kill, not a graceful stop: nothing in a torn-down container is worth waiting for.
+            await client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Already gone is what removal wants.
+        }
+    }
+
+    public async Task<ContainerStatus?> InspectAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await client.Containers.InspectContainerAsync(id, cancellationToken).ConfigureAwait(false);
+            var state = response.State;
+            return new ContainerStatus(response.ID, response.Name.TrimStart('/'), state?.Running ?? false, state?.ExitCode ?? 0, state?.Status ?? "unknown", string.IsNullOrEmpty(state?.Error) ? null : state.Error, state?.OOMKilled ?? false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        using var stream = await client.Containers.GetContainerLogsAsync(
+            id,
+            new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true },
+            cancellationToken).ConfigureAwait(false);
+        await ReadLinesAsync(stream, onLine, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        using var stream = await client.Containers.GetContainerLogsAsync(
+            id,
+            new ContainerLogsParameters { Follow = false, ShowStdout = true, ShowStderr = true, Tail = lines.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            cancellationToken).ConfigureAwait(false);
+        await ReadLinesAsync(stream, line => text.Append(line).Append('\n'), cancellationToken).ConfigureAwait(false);
+        return text.ToString();
+    }
+
+    public async Task<Stream?> GetArchiveAsync(string id, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await client.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = path }, statOnly: false, cancellationToken).ConfigureAwait(false);
+            return response.Stream;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // The engine answers 404 for a missing path as for a missing container.
+            return null;
+        }
+    }
+
+    public Task PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken) =>
+        client.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = directory }, tar, cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        var containers = await client.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = LabelFilter.For(key, value) },
+            cancellationToken).ConfigureAwait(false);
+        return containers.Select(container => container.ID).ToList();
+    }
+
+    private static Mount ToMount(MountSpec mount) => new()
+    {
+        Type = mount.Kind == MountKind.Bind ? "bind" : "volume",
+        Source = mount.Source,
+        Target = mount.Target,
+        ReadOnly = mount.ReadOnly,
+    };
+
+    /// <summary>Splits the multiplexed stdout/stderr frames into lines, keeping each stream's partial line apart.</summary>
+    private static async Task ReadLinesAsync(MultiplexedStream stream, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        var pending = new Dictionary<MultiplexedStream.TargetStream, StringBuilder>();
+        var decoders = new Dictionary<MultiplexedStream.TargetStream, Decoder>();
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+        while (true)
+        {
+            var result = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
+            if (result.EOF)
+            {
+                break;
+            }
+
+            if (!pending.TryGetValue(result.Target, out var line))
+            {
+                line = pending[result.Target] = new StringBuilder();
+                decoders[result.Target] = Encoding.UTF8.GetDecoder();
+            }
+
+            var count = decoders[result.Target].GetChars(buffer, 0, result.Count, chars, 0);
+            for (var i = 0; i < count; i++)
+            {
+                if (chars[i] == '\n')
+                {
+                    onLine(line.ToString().TrimEnd('\r'));
+                    line.Clear();
+                }
+                else
+                {
+                    line.Append(chars[i]);
+                }
+            }
+        }
+
+        foreach (var rest in pending.Values.Where(rest => rest.Length > 0))
+        {
+            onLine(rest.ToString());
+        }
+    }
+}

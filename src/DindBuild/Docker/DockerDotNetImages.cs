@@ -1,0 +1,109 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace DindBuild.Docker;
+
+internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
+{
+    public async Task<ImageSummary?> InspectAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var image = await client.Images.InspectImageAsync(name, cancellationToken).ConfigureAwait(false);
+            var labels = image.Config?.Labels is { } found ? new Dictionary<string, string>(found) : [];
+            return new ImageSummary(image.ID, image.RepoTags?.ToList() ?? [], image.Size, labels);
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async Task PullAsync(string name, CancellationToken cancellationToken)
+    {
+        var reference = ImageReference.Parse(name);
+        var errors = new ErrorCollector();
+        try
+        {
+            await client.Images.CreateImageAsync(
+                new ImagesCreateParameters { FromImage = reference.Repository, Tag = reference.TagOrDigest },
+                authConfig: null,
+                new SynchronousProgress<JSONMessage>(errors.Observe),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException ex)
+        {
+            throw new DockerOperationException($"docker pull {name}", EngineError.MessageOf(ex), ex);
+        }
+
+        errors.ThrowIfAny($"docker pull {name}");
+    }
+
+    public async Task BuildAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken)
+    {
+        var parameters = new ImageBuildParameters
+        {
+            Tags = [spec.Tag],
+            Dockerfile = spec.Dockerfile,
+            BuildArgs = spec.BuildArgs.ToDictionary(),
+            Target = spec.TargetStage,
+            Labels = spec.Labels.ToDictionary(),
+            Remove = true,
+            ForceRemove = true,
+        };
+
+        // The build API answers 200 and reports failures only inside the stream: callers see every message.
+        await client.Images.BuildImageFromDockerfileAsync(
+            parameters,
+            context,
+            authConfigs: null,
+            headers: null,
+            new SynchronousProgress<JSONMessage>(message => onMessage(new ProgressMessage(message.Stream, message.Error?.Message))),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<Stream> SaveAsync(string name, CancellationToken cancellationToken) =>
+        await client.Images.SaveImageAsync(name, cancellationToken).ConfigureAwait(false);
+
+    public async Task LoadAsync(Stream imageTar, CancellationToken cancellationToken)
+    {
+        var errors = new ErrorCollector();
+        await client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, imageTar, new SynchronousProgress<JSONMessage>(errors.Observe), cancellationToken).ConfigureAwait(false);
+        errors.ThrowIfAny("docker load");
+    }
+
+    public async Task ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken)
+    {
+        var reference = ImageReference.Parse(name);
+        var errors = new ErrorCollector();
+        await client.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromSrc = "-", Repo = reference.Repository, Tag = reference.TagOrDigest, Changes = changes.ToList() },
+            rootfsTar,
+            authConfig: null,
+            new SynchronousProgress<JSONMessage>(errors.Observe),
+            cancellationToken).ConfigureAwait(false);
+        errors.ThrowIfAny($"docker import - {name}");
+    }
+
+    /// <summary>Load, pull and import answer 200 and report failure only as error messages in the stream.</summary>
+    private sealed class ErrorCollector
+    {
+        private readonly List<string> _errors = [];
+
+        public void Observe(JSONMessage message)
+        {
+            if (!string.IsNullOrEmpty(message.Error?.Message))
+            {
+                _errors.Add(message.Error.Message);
+            }
+        }
+
+        public void ThrowIfAny(string operation)
+        {
+            if (_errors.Count > 0)
+            {
+                throw new DockerOperationException(operation, string.Join("; ", _errors));
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+namespace DindBuild.Docker;
+
+/// <summary>One Docker engine, reached at <see cref="Endpoint"/>; the small surface DindBuild needs.</summary>
+public interface IDockerEngine : IDisposable
+{
+    DockerEndpoint Endpoint { get; }
+
+    IDockerSystem System { get; }
+
+    IDockerContainers Containers { get; }
+
+    IDockerImages Images { get; }
+
+    IDockerVolumes Volumes { get; }
+
+    IDockerNetworks Networks { get; }
+}
+
+public interface IDockerSystem
+{
+    /// <summary><c>curl --unix-socket … /_ping</c>: throws when the API does not answer OK.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>docker version</c> (server part).</summary>
+    Task<EngineVersion> GetVersionAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>docker info</c>.</summary>
+    Task<EngineInfo> GetInfoAsync(CancellationToken cancellationToken);
+}
+
+public interface IDockerContainers
+{
+    /// <summary><c>docker create</c>; returns the container id.</summary>
+    Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken);
+
+    /// <summary><c>docker start</c>.</summary>
+    Task StartAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary><c>docker wait</c>: the exit code once the container stops.</summary>
+    Task<long> WaitAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary><c>docker kill</c>; a container that is not running is not an error.</summary>
+    Task KillAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary><c>docker rm --force --volumes</c>; a container already gone is not an error.</summary>
+    Task RemoveAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary><c>docker inspect</c>; null when no such container exists.</summary>
+    Task<ContainerStatus?> InspectAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary><c>docker logs --follow</c>: each output line (stdout and stderr) until the container stops.</summary>
+    Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken);
+
+    /// <summary><c>docker logs --tail N</c>, stdout and stderr interleaved.</summary>
+    Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken);
+
+    /// <summary><c>docker cp ID:PATH -</c>: a tar stream whose entries start with PATH's base name; null when the container or the path does not exist.</summary>
+    Task<Stream?> GetArchiveAsync(string id, string path, CancellationToken cancellationToken);
+
+    /// <summary><c>docker cp - ID:DIR</c>: extracts a tar stream into an existing directory.</summary>
+    Task PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken);
+
+    /// <summary><c>docker ps --all --quiet --filter label=KEY=VALUE</c>.</summary>
+    Task<IReadOnlyList<string>> ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken);
+}
+
+public interface IDockerImages
+{
+    /// <summary><c>docker image inspect</c>; null when the image is not present.</summary>
+    Task<ImageSummary?> InspectAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary><c>docker pull</c>; throws with the registry's error when it fails.</summary>
+    Task PullAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary><c>docker build -</c> with a tar context (classic builder); messages arrive in order, synchronously.</summary>
+    Task BuildAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken);
+
+    /// <summary><c>docker save NAME</c> as a stream.</summary>
+    Task<Stream> SaveAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary><c>docker load</c>; throws when the stream's error messages say it failed.</summary>
+    Task LoadAsync(Stream imageTar, CancellationToken cancellationToken);
+
+    /// <summary><c>docker import --change … - NAME</c> from a root filesystem tar.</summary>
+    Task ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken);
+}
+
+public interface IDockerVolumes
+{
+    /// <summary><c>docker volume create --label …</c>.</summary>
+    Task CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
+
+    /// <summary><c>docker volume rm --force</c>; a volume already gone is not an error.</summary>
+    Task RemoveAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary><c>docker volume ls --quiet --filter label=KEY=VALUE</c>.</summary>
+    Task<IReadOnlyList<string>> ListNamesByLabelAsync(string key, string value, CancellationToken cancellationToken);
+}
+
+public interface IDockerNetworks
+{
+    /// <summary><c>docker network create --label …</c>; returns the network id.</summary>
+    Task<string> CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
+
+    /// <summary><c>docker network rm</c>; a network already gone is not an error.</summary>
+    Task RemoveAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary><c>docker network ls --quiet --filter label=KEY=VALUE</c>.</summary>
+    Task<IReadOnlyList<string>> ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken);
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using DindBuild.Docker;
+using DindBuild.Provisioning;
+using Serilog;
+
+namespace DindBuild.Images;
+
+/// <summary>
+/// <c>docker save IMAGE | docker -H inner load</c>, streamed: copies the images a build needs from
+/// the host engine into the session's daemon, which cannot pull them where there is no registry.
+/// </summary>
+public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, RootfsImageBuilder recipes, ILogger log)
+{
+    /// <summary>Seeds each image; returns the ones that could not be found anywhere (the build will report them).</summary>
+    public async Task<IReadOnlyList<string>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    {
+        var unavailable = new List<string>();
+        foreach (var image in images)
+        {
+            if (await target.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                log.Information("{Image} is already in the session's daemon", image);
+                continue;
+            }
+
+            if (await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false) is null)
+            {
+                if (ImageRecipe.ForImage(image) is { } recipe)
+                {
+                    await recipes.EnsureAsync(source, recipe, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    log.Warning("{Image} is neither on the host engine nor buildable by DindBuild; the build will try to pull it", image);
+                    unavailable.Add(image);
+                    continue;
+                }
+            }
+
+            await CopyAsync(image, cancellationToken).ConfigureAwait(false);
+        }
+
+        return unavailable;
+    }
+
+    private async Task CopyAsync(string image, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var saved = await source.Images.SaveAsync(image, cancellationToken).ConfigureAwait(false);
+        var counted = new CountingReadStream(saved);
+        await target.Images.LoadAsync(counted, cancellationToken).ConfigureAwait(false);
+        var seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+        log.Information("Seeded {Image}: {MiB:0.0} MiB in {Seconds:0.0} s ({Rate:0} MiB/s)", image, counted.BytesRead / 1048576.0, seconds, counted.BytesRead / 1048576.0 / seconds);
+    }
+}

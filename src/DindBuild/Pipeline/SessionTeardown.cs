@@ -1,0 +1,85 @@
+using DindBuild.Diagnostics;
+using DindBuild.Docker;
+using Serilog;
+
+namespace DindBuild.Pipeline;
+
+/// <summary>
+/// Removes everything labelled with a session id from an engine — containers first (they hold the
+/// volumes), then volumes, then networks — and the session's socket directory. It tries every
+/// resource and reports all failures together instead of stopping at the first.
+/// </summary>
+public sealed class SessionTeardown(IDockerEngine engine, ILogger log)
+{
+    private static readonly TimeSpan PerResourceTimeout = TimeSpan.FromSeconds(60);
+
+    public async Task<int> TeardownAsync(string sessionId, string? socketDirectory)
+    {
+        var failures = new List<string>();
+        var removed = 0;
+
+        async Task TryAsync(string what, Func<CancellationToken, Task> action)
+        {
+            using var timeout = new CancellationTokenSource(PerResourceTimeout);
+            try
+            {
+                await action(timeout.Token).ConfigureAwait(false);
+                removed++;
+                log.Debug("Removed {What}", what);
+            }
+            catch (Exception ex)
+            {
+                failures.Add($"{what}: {ex.GetBaseException().Message}");
+            }
+        }
+
+        async Task<IReadOnlyList<string>> ListAsync(string kind, Func<CancellationToken, Task<IReadOnlyList<string>>> list)
+        {
+            using var timeout = new CancellationTokenSource(PerResourceTimeout);
+            try
+            {
+                return await list(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                failures.Add($"listing {kind}: {ex.GetBaseException().Message}");
+                return [];
+            }
+        }
+
+        foreach (var id in await ListAsync("containers", ct => engine.Containers.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false))
+        {
+            await TryAsync($"container {id[..12]}", ct => engine.Containers.RemoveAsync(id, ct)).ConfigureAwait(false);
+        }
+
+        foreach (var name in await ListAsync("volumes", ct => engine.Volumes.ListNamesByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false))
+        {
+            await TryAsync($"volume {name}", ct => engine.Volumes.RemoveAsync(name, ct)).ConfigureAwait(false);
+        }
+
+        foreach (var id in await ListAsync("networks", ct => engine.Networks.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false))
+        {
+            await TryAsync($"network {id[..12]}", ct => engine.Networks.RemoveAsync(id, ct)).ConfigureAwait(false);
+        }
+
+        if (socketDirectory is not null && Directory.Exists(socketDirectory))
+        {
+            await TryAsync($"directory {socketDirectory}", _ =>
+            {
+                Directory.Delete(socketDirectory, recursive: true);
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new DindBuildException(
+                FailureKind.Infrastructure,
+                $"Teardown of session {sessionId} could not remove {failures.Count} resource(s); {removed} were removed.",
+                string.Join('\n', failures),
+                $"remove what is left with: docker rm -f $(docker ps -aq --filter label={SessionLabels.Session}={sessionId}); docker volume rm $(docker volume ls -q --filter label={SessionLabels.Session}={sessionId})");
+        }
+
+        return removed;
+    }
+}

@@ -1,0 +1,20 @@
+using DindBuild.Docker;
+
+namespace DindBuild.Readiness;
+
+/// <summary>Fails the wait at once when the daemon's container has exited: no point waiting out the timeout.</summary>
+public sealed class ContainerKeepsRunning(IDockerContainers containers, string containerId) : IReadinessCondition
+{
+    public string Description => $"container {containerId[..Math.Min(12, containerId.Length)]} to keep running";
+
+    public async Task<ReadinessCheck> CheckAsync(CancellationToken cancellationToken)
+    {
+        var status = await containers.InspectAsync(containerId, cancellationToken).ConfigureAwait(false);
+        return status switch
+        {
+            null => ReadinessCheck.Failed("the container no longer exists"),
+            { Running: true } => ReadinessCheck.Ready,
+            _ => ReadinessCheck.Failed($"the container is {status.Status} (exit code {status.ExitCode}{(status.Error is null ? "" : ", " + status.Error)}{(status.OomKilled ? ", killed for lack of memory" : "")})"),
+        };
+    }
+}

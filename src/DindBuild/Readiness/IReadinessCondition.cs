@@ -1,0 +1,27 @@
+namespace DindBuild.Readiness;
+
+/// <summary>One thing that must hold before a daemon counts as ready (or proof that it never will).</summary>
+public interface IReadinessCondition
+{
+    /// <summary>What is being waited for, as it reads in a log line or an error.</summary>
+    string Description { get; }
+
+    Task<ReadinessCheck> CheckAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The outcome of one check: ready, not yet (with why), or failed for good (stop waiting).</summary>
+public sealed record ReadinessCheck(ReadinessState State, string Detail)
+{
+    public static ReadinessCheck Ready { get; } = new(ReadinessState.Ready, "ready");
+
+    public static ReadinessCheck NotYet(string why) => new(ReadinessState.NotYet, why);
+
+    public static ReadinessCheck Failed(string why) => new(ReadinessState.Failed, why);
+}
+
+public enum ReadinessState
+{
+    Ready,
+    NotYet,
+    Failed,
+}

@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using DindBuild.Diagnostics;
+
+namespace DindBuild.Settings;
+
+/// <summary>
+/// The one list of parameters: reading, validation and help all come from it, so they cannot drift apart.
+/// Precedence: defaults, then the environment (<c>DINDBUILD_*</c>), then the command line.
+/// </summary>
+public static class DindParameters
+{
+    public static ImmutableArray<DindParameter> All { get; } =
+    [
+        new("docker-mode", $"Which daemon to use: {ParameterValues.Names<DockerMode>()} (auto = external when DOCKER_HOST is set, else dind)",
+            s => s.DockerMode.ToString().ToLowerInvariant(), (s, v) => s.WithDockerMode(ParameterValues.Enum<DockerMode>(v))),
+        new("dind-image", "Image the DinD daemon runs in; the default falls back to an image built from Debian packages when it cannot be pulled",
+            s => s.DindImage, (s, v) => s.WithDindImage(NonEmpty(v))),
+        new("context", "Build context directory (relative to the repository root)",
+            s => Path.GetRelativePath(s.RepositoryRoot, s.ContextDirectory), (s, v) => s.WithContextDirectory(NonEmpty(v))),
+        new("dockerfile", "Dockerfile, relative to the context directory",
+            s => s.Dockerfile, (s, v) => s.WithDockerfile(NonEmpty(v))),
+        new("image-tag", "Tag of the image built inside the daemon",
+            s => s.ImageTag, (s, v) => s.WithImageTag(NonEmpty(v))),
+        new("build-arg", "Build argument NAME=VALUE (repeatable)",
+            _ => "(none)", (s, v) => ParameterValues.NameValue(v) is var (name, value) ? s.WithBuildArg(name, value) : s) { Repeatable = true },
+        new("target-stage", "Dockerfile stage to build (docker build --target)",
+            s => s.TargetStage ?? "(last stage)", (s, v) => s.WithTargetStage(NonEmpty(v))),
+        new("test-command", "Shell command the test container runs (sh -c); empty runs the image's CMD",
+            s => s.TestCommand ?? "(image CMD)", (s, v) => s.WithTestCommand(string.IsNullOrWhiteSpace(v) ? null : v)),
+        new("test-env", "Environment variable NAME=VALUE for the test container (repeatable)",
+            _ => "(none)", (s, v) => s.WithTestEnvironment(ParameterValues.NameValue(v) is var (name, value) ? $"{name}={value}" : v)) { Repeatable = true },
+        new("test-timeout", "Kill the test container after this long",
+            s => ParameterValues.Duration(s.TestTimeout), (s, v) => s.WithTestTimeout(ParameterValues.Duration(v))),
+        new("artifacts-path", "Artifacts directory inside the test container (a volume is mounted there)",
+            s => s.ContainerArtifactsPath, (s, v) => s.WithContainerArtifactsPath(AbsoluteContainerPath(v))),
+        new("artifacts-dir", "Host directory the artifacts are copied to (relative to the repository root)",
+            s => Path.GetRelativePath(s.RepositoryRoot, s.HostArtifactsDirectory), (s, v) => s.WithHostArtifactsDirectory(NonEmpty(v))),
+        new("artifacts-max-size", "Stop exporting artifacts past this size",
+            s => ParameterValues.Size(s.ArtifactsMaxBytes), (s, v) => s.WithArtifactsMaxBytes(ParameterValues.Size(v))),
+        new("daemon-timeout", "How long the DinD daemon may take to answer /_ping",
+            s => ParameterValues.Duration(s.DaemonStartTimeout), (s, v) => s.WithDaemonStartTimeout(ParameterValues.Duration(v))),
+        new("privilege", $"DinD container privileges: {ParameterValues.Names<PrivilegeProfile>()}",
+            s => s.PrivilegeProfile.ToString().ToLowerInvariant(), (s, v) => s.WithPrivilegeProfile(ParameterValues.Enum<PrivilegeProfile>(v))),
+        new("keep-daemon", "Leave the DinD daemon running after the run",
+            s => s.KeepDaemon ? "true" : "false", (s, v) => s.WithKeepDaemon(ParameterValues.Boolean(v))) { IsSwitch = true },
+        new("session-id", "Names this run's resources (org.dindbuild.session=<id>); random by default",
+            _ => "(random)", (s, v) => s.WithSessionId(SessionId(v))),
+    ];
+
+    /// <summary>
+    /// Reads every parameter. <paramref name="commandLine"/> returns the values given for a name
+    /// (empty when absent; an empty string for a bare switch). All problems are reported together.
+    /// </summary>
+    public static DindSettings Read(string repositoryRoot, Func<string, IReadOnlyList<string>> commandLine, Func<string, string?> environment)
+    {
+        var settings = new DindSettings(repositoryRoot);
+        var problems = new List<string>();
+        foreach (var parameter in All)
+        {
+            var given = commandLine(parameter.Name);
+            IReadOnlyList<string> values = given.Count > 0
+                ? given
+                : environment(parameter.EnvironmentVariable) is { } fromEnvironment
+                    ? parameter.Repeatable ? fromEnvironment.Split(';', StringSplitOptions.RemoveEmptyEntries) : [fromEnvironment]
+                    : [];
+            if (!parameter.Repeatable && values.Count > 1)
+            {
+                problems.Add($"--{parameter.Name} was given {values.Count} times; give it once");
+                continue;
+            }
+
+            foreach (var value in values)
+            {
+                try
+                {
+                    settings = parameter.Apply(settings, value);
+                }
+                catch (FormatException ex)
+                {
+                    var source = given.Count > 0 ? $"--{parameter.Name}" : parameter.EnvironmentVariable;
+                    problems.Add($"{source}: {ex.Message}");
+                }
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new DindBuildException(
+                FailureKind.BadParameters,
+                problems.Count == 1 ? "A parameter is invalid." : $"{problems.Count} parameters are invalid.",
+                string.Join('\n', problems),
+                "correct the values above; './build.sh --help' lists every parameter with its default.");
+        }
+
+        return settings;
+    }
+
+    private static string NonEmpty(string value) =>
+        string.IsNullOrWhiteSpace(value) ? throw new FormatException("a value is required") : value.Trim();
+
+    private static string AbsoluteContainerPath(string value) =>
+        value.StartsWith('/') && value.Length > 1 ? value.TrimEnd('/') : throw new FormatException($"'{value}' must be an absolute path inside the container, such as /artifacts");
+
+    private static string SessionId(string value) =>
+        value.Length is >= 4 and <= 32 && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))
+            ? value
+            : throw new FormatException($"'{value}' must be 4 to 32 lowercase letters or digits (it names containers and volumes)");
+}

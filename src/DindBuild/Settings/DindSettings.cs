@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+
+namespace DindBuild.Settings;
+
+/// <summary>
+/// Everything a run is told. Immutable: each <c>WithX</c> returns a changed copy, so defaults,
+/// the parameters file, the environment and the command line can be layered without surprises.
+/// </summary>
+public sealed record DindSettings
+{
+    /// <summary>The official image the DinD daemon runs in, pinned so that runs are repeatable.</summary>
+    public const string DefaultDindImage = "docker:28.5.1-dind";
+
+    public const string DefaultContainerArtifactsPath = "/artifacts";
+
+    public DindSettings(string repositoryRoot)
+    {
+        RepositoryRoot = Path.GetFullPath(repositoryRoot);
+        ContextDirectory = Path.Combine(RepositoryRoot, "samples", "calculator");
+        HostArtifactsDirectory = Path.Combine(RepositoryRoot, "artifacts");
+    }
+
+    /// <summary>Relative paths given by the user are resolved against this folder.</summary>
+    public string RepositoryRoot { get; }
+
+    /// <summary>Names every resource of this run: <c>org.dindbuild.session=&lt;id&gt;</c>.</summary>
+    public string SessionId { get; init; } = NewSessionId();
+
+    public DockerMode DockerMode { get; init; } = DockerMode.Auto;
+
+    public string DindImage { get; init; } = DefaultDindImage;
+
+    public string ContextDirectory { get; init; }
+
+    /// <summary>The Dockerfile, relative to the context directory.</summary>
+    public string Dockerfile { get; init; } = "Dockerfile";
+
+    public string ImageTag { get; init; } = "dindbuild-sample:latest";
+
+    public ImmutableDictionary<string, string> BuildArgs { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    public string? TargetStage { get; init; }
+
+    /// <summary>A shell command run with <c>sh -c</c> in the test container; null runs the image's own CMD.</summary>
+    public string? TestCommand { get; init; }
+
+    /// <summary><c>NAME=VALUE</c> pairs given to the test container.</summary>
+    public ImmutableArray<string> TestEnvironment { get; init; } = [];
+
+    public TimeSpan TestTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    public string ContainerArtifactsPath { get; init; } = DefaultContainerArtifactsPath;
+
+    public string HostArtifactsDirectory { get; init; }
+
+    /// <summary>Export stops with an error past this many bytes, so a container cannot fill the host disk.</summary>
+    public long ArtifactsMaxBytes { get; init; } = 2L * 1024 * 1024 * 1024;
+
+    public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public PrivilegeProfile PrivilegeProfile { get; init; } = PrivilegeProfile.Auto;
+
+    /// <summary>Leave the DinD daemon running after the run (for debugging or step-by-step use).</summary>
+    public bool KeepDaemon { get; init; }
+
+    public string DockerfilePath => Path.Combine(ContextDirectory, Dockerfile);
+
+    public DindSettings WithDockerMode(DockerMode mode) => this with { DockerMode = mode };
+
+    public DindSettings WithDindImage(string image) => this with { DindImage = image };
+
+    public DindSettings WithContextDirectory(string directory) => this with { ContextDirectory = Resolve(directory) };
+
+    public DindSettings WithDockerfile(string dockerfile) => this with { Dockerfile = dockerfile };
+
+    public DindSettings WithImageTag(string tag) => this with { ImageTag = tag };
+
+    public DindSettings WithBuildArg(string name, string value) => this with { BuildArgs = BuildArgs.SetItem(name, value) };
+
+    public DindSettings WithTargetStage(string? stage) => this with { TargetStage = stage };
+
+    public DindSettings WithTestCommand(string? command) => this with { TestCommand = command };
+
+    public DindSettings WithTestEnvironment(string nameEqualsValue) => this with { TestEnvironment = TestEnvironment.Add(nameEqualsValue) };
+
+    public DindSettings WithTestTimeout(TimeSpan timeout) => this with { TestTimeout = timeout };
+
+    public DindSettings WithContainerArtifactsPath(string path) => this with { ContainerArtifactsPath = path };
+
+    public DindSettings WithHostArtifactsDirectory(string directory) => this with { HostArtifactsDirectory = Resolve(directory) };
+
+    public DindSettings WithArtifactsMaxBytes(long bytes) => this with { ArtifactsMaxBytes = bytes };
+
+    public DindSettings WithDaemonStartTimeout(TimeSpan timeout) => this with { DaemonStartTimeout = timeout };
+
+    public DindSettings WithPrivilegeProfile(PrivilegeProfile profile) => this with { PrivilegeProfile = profile };
+
+    public DindSettings WithKeepDaemon(bool keep) => this with { KeepDaemon = keep };
+
+    public DindSettings WithSessionId(string id) => this with { SessionId = id };
+
+    private string Resolve(string path) => Path.GetFullPath(Path.Combine(RepositoryRoot, path));
+
+    private static string NewSessionId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using DindBuild.Diagnostics;
+using DindBuild.Docker;
+using DindBuild.Pipeline;
+using Serilog;
+
+namespace DindBuild.Testing;
+
+/// <summary>
+/// Runs the tests in a container from the built image, with a volume at the artifacts path, its
+/// output streamed to the log; a timeout kills it.
+/// </summary>
+public sealed class TestRunner(IDockerEngine engine, ILogger log)
+{
+    private const int TailLines = 30;
+
+    /// <summary>The daemon's own socket inside the DinD container: tests that use Docker reach "their" daemon.</summary>
+    private const string DaemonSocket = "/var/run/docker.sock";
+
+    public async Task<TestRunResult> RunAsync(TestRunRequest request, CancellationToken cancellationToken)
+    {
+        await engine.Volumes.CreateAsync(request.ArtifactsVolume, SessionLabels.For(request.SessionId, "artifacts"), cancellationToken).ConfigureAwait(false);
+        var spec = new ContainerSpec(request.Image)
+        {
+            Name = $"dindbuild-{request.SessionId}-tests",
+            Command = request.Command is null ? null : ["sh", "-c", request.Command],
+            Environment = request.Environment,
+            Labels = SessionLabels.For(request.SessionId, "tests"),
+            Mounts =
+            [
+                new MountSpec(MountKind.Volume, request.ArtifactsVolume, request.ArtifactsPath),
+                new MountSpec(MountKind.Bind, DaemonSocket, DaemonSocket),
+            ],
+        };
+
+        var id = await engine.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+        var tail = new Queue<string>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await engine.Containers.StartAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerOperationException ex)
+        {
+            throw new DindBuildException(
+                FailureKind.TestsFailed,
+                $"The test container could not start: {ex.EngineMessage}",
+                $"image: {request.Image}; command: {request.Command ?? "(the image's CMD)"}",
+                "check '--test-command' (or the image's CMD): the program must exist in the image.",
+                ex);
+        }
+
+        log.Information("Running tests in {Container} (timeout {Timeout})", spec.Name, request.Timeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(request.Timeout);
+        var logs = engine.Containers.FollowLogsAsync(
+            id,
+            line =>
+            {
+                log.Information("test │ {Line}", line);
+                lock (tail)
+                {
+                    tail.Enqueue(line);
+                    if (tail.Count > TailLines)
+                    {
+                        tail.Dequeue();
+                    }
+                }
+            },
+            cancellationToken);
+
+        var timedOut = false;
+        long exitCode;
+        try
+        {
+            exitCode = await engine.Containers.WaitAsync(id, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Killed either way: on timeout to end the run, on cancellation so nothing keeps running.
+            await engine.Containers.KillAsync(id, CancellationToken.None).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            timedOut = true;
+            exitCode = await engine.Containers.WaitAsync(id, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await DrainAsync(logs).ConfigureAwait(false);
+        lock (tail)
+        {
+            return new TestRunResult(id, exitCode, timedOut, clock.Elapsed, [.. tail]);
+        }
+    }
+
+    private async Task DrainAsync(Task logs)
+    {
+        try
+        {
+            await logs.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or IOException)
+        {
+            log.Debug("The test container's log stream did not end cleanly: {Reason}", ex.Message);
+        }
+    }
+}
+
+/// <summary>What the test container is given.</summary>
+public sealed record TestRunRequest(
+    string SessionId,
+    string Image,
+    string? Command,
+    System.Collections.Immutable.ImmutableArray<string> Environment,
+    string ArtifactsVolume,
+    string ArtifactsPath,
+    TimeSpan Timeout);

@@ -1,0 +1,145 @@
+using DindBuild.Diagnostics;
+using DindBuild.Pipeline;
+using DindBuild.Settings;
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>The lifecycle against a real host engine, checked through the docker CLI.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class DindPipelineTests(EngineFixture engine)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Lifecycle_builds_and_tests_the_sample_inside_its_own_daemon_and_leaves_nothing_behind()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts.Path);
+        await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
+        {
+            await pipeline.StartDaemonAsync(Cancel);
+            await pipeline.WaitForDaemonAsync(Cancel);
+
+            // The DinD container runs on the host engine with our label, and its daemon answers the docker CLI.
+            var labelled = await DockerCli.OutputAsync(["ps", "--filter", $"label=org.dindbuild.session={settings.SessionId}", "--format", "{{.Names}} {{.State}}"]);
+            Assert.Equal($"dindbuild-{settings.SessionId} running", labelled);
+            var innerVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"], pipeline.Daemon!.Endpoint.DockerHost);
+            var hostVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"]);
+            Assert.StartsWith("26.", innerVersion, StringComparison.Ordinal);
+            Assert.NotEqual(hostVersion, innerVersion);
+
+            await pipeline.SeedImagesAsync(Cancel);
+            var seeded = await DockerCli.OutputAsync(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], pipeline.Daemon.Endpoint.DockerHost);
+            Assert.Contains("dindbuild/python:trixie", seeded.Split('\n'));
+
+            await pipeline.BuildImageAsync(Cancel);
+            var built = await DockerCli.OutputAsync(["image", "inspect", "--format", "{{.Id}}", settings.ImageTag], pipeline.Daemon.Endpoint.DockerHost);
+            Assert.Equal(pipeline.BuiltImage!.Id, built);
+
+            // The image lives only in the session's daemon, never on the host.
+            var onHost = await DockerCli.RunAsync(["image", "inspect", settings.ImageTag]);
+            Assert.NotEqual(0, onHost.ExitCode);
+
+            await pipeline.RunTestsAsync(Cancel);
+            await pipeline.ExportArtifactsAsync(Cancel);
+        }
+
+        var report = JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml"));
+        Assert.Equal(9, report.Tests);
+        Assert.Equal(0, report.Failures);
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(settings.SessionId));
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), $"dindbuild-{settings.SessionId}")), "the socket directory was not removed");
+    }
+
+    [Fact]
+    public async Task Failing_tests_fail_the_step_and_still_export_their_report()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts.Path).WithTestEnvironment("SAMPLE_FAIL=1");
+        await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
+        {
+            await pipeline.StartDaemonAsync(Cancel);
+            await pipeline.WaitForDaemonAsync(Cancel);
+            await pipeline.SeedImagesAsync(Cancel);
+            await pipeline.BuildImageAsync(Cancel);
+
+            var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
+            Assert.Equal(FailureKind.TestsFailed, failure.Kind);
+            Assert.Contains("exited with code 1", failure.Message, StringComparison.Ordinal);
+            Assert.Contains("test_add", failure.Message, StringComparison.Ordinal);
+
+            await pipeline.ExportArtifactsAsync(Cancel);
+        }
+
+        var report = JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml"));
+        Assert.Equal(1, report.Failures);
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(settings.SessionId));
+    }
+
+    [Fact]
+    public async Task A_failing_Dockerfile_step_is_named_in_the_error_and_teardown_still_cleans_up()
+    {
+        engine.RequireEngine();
+        using var context = new TempDirectory();
+        await File.WriteAllTextAsync(context.Combine("Dockerfile"), "FROM dindbuild/python:trixie\nRUN echo preparing\nRUN echo 'about to fail' && exit 3\nRUN echo never\n", Cancel);
+        var settings = new DindSettings(RepositoryRoot.Path).WithContextDirectory(context.Path);
+        await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
+        {
+            await pipeline.StartDaemonAsync(Cancel);
+            await pipeline.WaitForDaemonAsync(Cancel);
+            await pipeline.SeedImagesAsync(Cancel);
+
+            var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.BuildImageAsync(Cancel));
+            Assert.Equal(FailureKind.BuildFailed, failure.Kind);
+            Assert.Contains("Step 3/4", failure.Message, StringComparison.Ordinal);
+            Assert.Contains("exit 3", failure.Message, StringComparison.Ordinal);
+            Assert.Contains("about to fail", failure.Evidence, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(settings.SessionId));
+    }
+
+    [Fact]
+    public async Task Tests_that_outlive_their_timeout_are_killed_and_reported_as_timed_out()
+    {
+        engine.RequireEngine();
+        var settings = new DindSettings(RepositoryRoot.Path)
+            .WithHostArtifactsDirectory(Path.Combine(Path.GetTempPath(), $"dindbuild-unused-{Guid.NewGuid():N}"))
+            .WithTestCommand("echo started; sleep 300")
+            .WithTestTimeout(TimeSpan.FromSeconds(3));
+        await using var pipeline = new DindPipeline(settings, EngineFixture.Log);
+        await pipeline.StartDaemonAsync(Cancel);
+        await pipeline.WaitForDaemonAsync(Cancel);
+        await pipeline.SeedImagesAsync(Cancel);
+        await pipeline.BuildImageAsync(Cancel);
+
+        var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
+        Assert.Equal(FailureKind.TestsFailed, failure.Kind);
+        Assert.True(pipeline.TestResult!.TimedOut);
+        Assert.Contains("started", failure.Evidence, StringComparison.Ordinal);
+        Assert.True(pipeline.TestResult.Duration < TimeSpan.FromSeconds(120), "the container was not killed at the timeout");
+    }
+
+    [Fact]
+    public async Task The_capabilities_profile_runs_without_privileged_mode()
+    {
+        engine.RequireEngine();
+        var settings = new DindSettings(RepositoryRoot.Path).WithPrivilegeProfile(PrivilegeProfile.Capabilities);
+        await using var pipeline = new DindPipeline(settings, EngineFixture.Log);
+        await pipeline.StartDaemonAsync(Cancel);
+        await pipeline.WaitForDaemonAsync(Cancel);
+
+        var privileged = await DockerCli.OutputAsync(["inspect", "--format", "{{.HostConfig.Privileged}} {{json .HostConfig.SecurityOpt}}", pipeline.Daemon!.ContainerId]);
+        Assert.StartsWith("false ", privileged, StringComparison.Ordinal);
+        Assert.Contains("seccomp=unconfined", privileged, StringComparison.Ordinal);
+
+        // The inner daemon can really run a container (cgroups writable, mounts allowed).
+        await pipeline.SeedImagesAsync(Cancel);
+        var run = await DockerCli.RunAsync(["run", "--rm", "dindbuild/python:trixie", "python3", "-c", "print('inner ok')"], pipeline.Daemon.Endpoint.DockerHost);
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Contains("inner ok", run.StandardOutput, StringComparison.Ordinal);
+    }
+}
