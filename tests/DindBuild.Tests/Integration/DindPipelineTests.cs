@@ -94,8 +94,9 @@ public sealed class DindPipelineTests(EngineFixture engine)
 
             var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.BuildImageAsync(Cancel));
             Assert.Equal(FailureKind.BuildFailed, failure.Kind);
-            Assert.Contains("Step 3/4", failure.Message, StringComparison.Ordinal);
-            Assert.Contains("exit 3", failure.Message, StringComparison.Ordinal);
+            Assert.Matches(@"failed at 'Step 3/\d+ : RUN echo 'about to fail' && exit 3'", failure.Message);
+            Assert.Contains("returned a non-zero code: 3", failure.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("never", failure.Evidence, StringComparison.Ordinal);
             Assert.Contains("about to fail", failure.Evidence, StringComparison.Ordinal);
         }
 

@@ -1,0 +1,82 @@
+using CliWrap;
+using CliWrap.Buffered;
+using DindBuild.Dind;
+using DindBuild.Docker;
+using DindBuild.Settings;
+
+namespace DindBuild.Tests.Unit;
+
+public sealed class DindContainerSpecsTests
+{
+    [Fact]
+    public void Privileged_is_what_docker_dind_documents()
+    {
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Privileged, "data", "/tmp/sock");
+
+        Assert.True(spec.Privileged);
+        Assert.Empty(spec.CapabilitiesToAdd);
+    }
+
+    [Fact]
+    public void Capabilities_asks_for_the_bounding_set_unconfined_but_never_privileged()
+    {
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "data", "/tmp/sock");
+
+        Assert.False(spec.Privileged);
+        Assert.Equal(LinuxCapabilities.InBoundingSet(), spec.CapabilitiesToAdd);
+        Assert.Contains("SYS_ADMIN", spec.CapabilitiesToAdd);
+        Assert.Contains("seccomp=unconfined", spec.SecurityOptions);
+        Assert.Contains("apparmor=unconfined", spec.SecurityOptions);
+        Assert.True(spec.UnconfinedSystemPaths);
+    }
+
+    [Fact]
+    public void The_data_root_is_a_volume_and_the_socket_directory_is_shared_with_the_host()
+    {
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "dindbuild-s1-data", "/tmp/dindbuild-s1");
+
+        Assert.Contains(new MountSpec(MountKind.Volume, "dindbuild-s1-data", "/var/lib/docker"), spec.Mounts);
+        Assert.Contains(new MountSpec(MountKind.Bind, "/tmp/dindbuild-s1", DindDaemon.SocketDirectoryInContainer), spec.Mounts);
+        Assert.Contains($"--host=unix://{DindDaemon.SocketDirectoryInContainer}/docker.sock", spec.Command!.Value);
+        Assert.Equal("s1", spec.Labels["org.dindbuild.session"]);
+        Assert.Equal(["/bin/sh", DindContainerSpecs.EntrypointPath], spec.Entrypoint!.Value);
+    }
+
+    [Fact]
+    public void Auto_must_be_resolved_before_a_container_is_created() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => DindContainerSpecs.For("s1", "i", PrivilegeProfile.Auto, "d", "/s"));
+
+    [Theory]
+    [InlineData(0x1UL, new[] { "CHOWN" })]
+    [InlineData(0x200000UL, new[] { "SYS_ADMIN" })]
+    [InlineData(0x3UL | (1UL << 24), new[] { "CHOWN", "DAC_OVERRIDE", "SYS_RESOURCE" })]
+    public void Capability_masks_map_to_names(ulong mask, string[] names) =>
+        Assert.Equal(names, LinuxCapabilities.FromMask(mask));
+
+    [Fact]
+    public void A_full_mask_without_SYS_RESOURCE_leaves_only_that_out()
+    {
+        var names = LinuxCapabilities.FromMask(0x1ffffffffffUL & ~(1UL << 24));
+
+        Assert.DoesNotContain("SYS_RESOURCE", names);
+        Assert.Equal(40, names.Count);
+    }
+
+    [Fact]
+    public async Task The_entry_script_is_embedded_executable_and_valid_POSIX_shell()
+    {
+        using var tar = EntrypointScript.AsTar();
+        var reader = new System.Formats.Tar.TarReader(tar);
+        var entry = await reader.GetNextEntryAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.NotNull(entry);
+        Assert.Equal("dindbuild-entrypoint.sh", entry.Name);
+        Assert.True(entry.Mode.HasFlag(UnixFileMode.UserExecute));
+        Assert.Contains("exec dockerd \"$@\"", EntrypointScript.Text, StringComparison.Ordinal);
+
+        // 'sh -n' parses without running: a syntax error would only show up when a daemon fails to start.
+        var check = await Cli.Wrap("sh").WithArguments(["-n"]).WithStandardInputPipe(PipeSource.FromString(EntrypointScript.Text))
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(TestContext.Current.CancellationToken);
+        Assert.True(check.ExitCode == 0, check.StandardError);
+    }
+}
