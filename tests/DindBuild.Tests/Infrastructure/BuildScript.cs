@@ -8,8 +8,8 @@ internal static class BuildScript
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(15);
 
-    /// <summary>Runs the script; <paramref name="interruptWhen"/> sends SIGINT (Ctrl+C) to the build once a line matches.</summary>
-    public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null)
+    /// <summary>Runs the script; <paramref name="interruptWhen"/> sends <paramref name="signal"/> (Ctrl+C by default) to the build once a line matches.</summary>
+    public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null, string signal = "INT")
     {
         var lines = new ConcurrentQueue<string>();
         var interrupted = 0;
@@ -21,7 +21,7 @@ internal static class BuildScript
             TestContext.Current.TestOutputHelper?.WriteLine(line);
             if (interruptWhen?.Invoke(line) == true && Interlocked.Exchange(ref interrupted, 1) == 0 && running is not null)
             {
-                _ = Cli.Wrap("kill").WithArguments(["-INT", running.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExecuteAsync();
+                _ = Cli.Wrap("kill").WithArguments(["-" + signal, running.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExecuteAsync();
             }
         }
 

@@ -38,8 +38,10 @@ public sealed class BuildScriptTests(EngineFixture engine)
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
     }
 
-    [Fact]
-    public async Task Ctrl_C_during_RunTests_still_tears_everything_down()
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task A_signal_during_RunTests_still_tears_everything_down(string signal)
     {
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
@@ -47,7 +49,8 @@ public sealed class BuildScriptTests(EngineFixture engine)
 
         var run = await BuildScript.RunAsync(
             ["DindTest", "--test-command", "echo tests-started; sleep 600", "--artifacts-dir", artifacts.Path, "--session-id", session],
-            interruptWhen: line => line.Contains("tests-started", StringComparison.Ordinal) && line.Contains("test │", StringComparison.Ordinal));
+            interruptWhen: line => line.Contains("tests-started", StringComparison.Ordinal) && line.Contains("test │", StringComparison.Ordinal),
+            signal);
 
         Assert.True(run.Interrupted, "the tests never started:\n" + run.Output);
         Assert.NotEqual(0, run.ExitCode);

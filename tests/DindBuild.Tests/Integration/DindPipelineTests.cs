@@ -30,6 +30,9 @@ public sealed class DindPipelineTests(EngineFixture engine)
             Assert.StartsWith("26.", innerVersion, StringComparison.Ordinal);
             Assert.NotEqual(hostVersion, innerVersion);
 
+            // Whoever reaches the socket is root in the daemon: only its owner may enter the directory.
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(pipeline.Daemon.SocketDirectory));
+
             await pipeline.SeedImagesAsync(Cancel);
             var seeded = await DockerCli.OutputAsync(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], pipeline.Daemon.Endpoint.DockerHost);
             Assert.Contains("dindbuild/python:trixie", seeded.Split('\n'));
@@ -61,10 +64,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
         var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts.Path).WithTestEnvironment("SAMPLE_FAIL=1");
         await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
         {
-            await pipeline.StartDaemonAsync(Cancel);
-            await pipeline.WaitForDaemonAsync(Cancel);
-            await pipeline.SeedImagesAsync(Cancel);
-            await pipeline.BuildImageAsync(Cancel);
+            await StartAndBuildAsync(pipeline);
 
             var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
             Assert.Equal(FailureKind.TestsFailed, failure.Kind);
@@ -112,10 +112,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
             .WithTestCommand("echo started; sleep 300")
             .WithTestTimeout(TimeSpan.FromSeconds(3));
         await using var pipeline = new DindPipeline(settings, EngineFixture.Log);
-        await pipeline.StartDaemonAsync(Cancel);
-        await pipeline.WaitForDaemonAsync(Cancel);
-        await pipeline.SeedImagesAsync(Cancel);
-        await pipeline.BuildImageAsync(Cancel);
+        await StartAndBuildAsync(pipeline);
 
         var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
         Assert.Equal(FailureKind.TestsFailed, failure.Kind);
@@ -142,5 +139,13 @@ public sealed class DindPipelineTests(EngineFixture engine)
         var run = await DockerCli.RunAsync(["run", "--rm", "dindbuild/python:trixie", "python3", "-c", "print('inner ok')"], pipeline.Daemon.Endpoint.DockerHost);
         Assert.True(run.ExitCode == 0, run.StandardError);
         Assert.Contains("inner ok", run.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static async Task StartAndBuildAsync(DindPipeline pipeline)
+    {
+        await pipeline.StartDaemonAsync(Cancel);
+        await pipeline.WaitForDaemonAsync(Cancel);
+        await pipeline.SeedImagesAsync(Cancel);
+        await pipeline.BuildImageAsync(Cancel);
     }
 }

@@ -410,7 +410,7 @@ public sealed class SafeTarExtractorTests : IDisposable
         Assert.Equal(20, ex.BytesKept);
         Assert.Contains("raise --artifacts-max-size", ex.Message, StringComparison.Ordinal);
         Assert.Contains("50 bytes", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Kept 2 file(s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("kept 2 file(s)", ex.Message, StringComparison.Ordinal);
         Assert.Equal(new string('a', 10), System.IO.File.ReadAllText(Path.Combine(_destination, "a.txt")));
         Assert.Equal(new string('b', 10), System.IO.File.ReadAllText(Path.Combine(_destination, "b.txt")));
         Assert.False(System.IO.File.Exists(Path.Combine(_destination, "big.txt")));
