@@ -32,7 +32,7 @@ Task("PrepareImages")
     .Does(() => pipeline.PrepareImagesAsync(cancel));
 
 Task("StartDaemon")
-    .Description("Start a private Docker daemon in a container (Docker-in-Docker)")
+    .Description("dind: start a private Docker daemon in a container; dood/external: open a session on the existing daemon. Saved for later steps")
     .IsDependentOn("ProvisionEngine")
     .Does(() => pipeline.StartDaemonAsync(cancel));
 
@@ -70,7 +70,7 @@ Task("ExportArtifacts")
     .Does(() => pipeline.ExportArtifactsAsync(cancel));
 
 Task("Teardown")
-    .Description("Remove every container, volume and network labelled with this session")
+    .Description("Remove every container, volume and network labelled with the session (this run's, or a saved one)")
     .Does(() => pipeline.TeardownAsync());
 
 Task("DindTest")
@@ -94,11 +94,12 @@ Task("Test")
     });
 
 // Runs after success, failure and Ctrl+C alike (the signal handler turns Ctrl+C into a cancellation).
+// DindTest removes its session here; a single step keeps it, saved, for the next step.
 Teardown(context =>
 {
     try
     {
-        pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        pipeline.FinishAsync(wholeRun: string.Equals(target, "DindTest", StringComparison.OrdinalIgnoreCase)).GetAwaiter().GetResult();
     }
     finally
     {

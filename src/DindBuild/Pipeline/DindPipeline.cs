@@ -6,6 +6,7 @@ using DindBuild.Dind;
 using DindBuild.Docker;
 using DindBuild.Images;
 using DindBuild.Provisioning;
+using DindBuild.Readiness;
 using DindBuild.Settings;
 using DindBuild.Testing;
 using Serilog;
@@ -13,20 +14,24 @@ using Serilog;
 namespace DindBuild.Pipeline;
 
 /// <summary>
-/// The Docker-in-Docker lifecycle of one session, one method per build target. State lives here,
-/// so the targets of one build process share it; teardown is safe to call at any point, any number of times.
+/// The lifecycle of one session, one method per build target, in any of the three modes:
+/// <c>dind</c> (a private daemon in a container), <c>dood</c> (the host's daemon through its socket)
+/// and <c>external</c> (a daemon someone else started). Targets of one process share this object;
+/// targets run as separate processes share the session through <see cref="SessionStore"/>.
 /// </summary>
 public sealed class DindPipeline : IAsyncDisposable
 {
-    private static readonly TimeSpan TeardownTimeout = TimeSpan.FromMinutes(3);
+    private const string DaemonSocketInContainers = "/var/run/docker.sock";
 
     private readonly ILogger _log;
     private readonly Func<string, string?> _environment;
     private readonly List<StepTiming> _timings = [];
     private readonly RootfsImageBuilder _recipes;
+    private readonly SessionStore _store;
     private IDockerEngine? _host;
-    private IDockerEngine? _inner;
-    private bool _tornDown;
+    private IDockerEngine? _target;
+    private SessionState? _state;
+    private bool _finished;
 
     public DindPipeline(DindSettings settings, ILogger log, Func<string, string?>? environment = null)
     {
@@ -34,13 +39,25 @@ public sealed class DindPipeline : IAsyncDisposable
         _log = log;
         _environment = environment ?? Environment.GetEnvironmentVariable;
         _recipes = new RootfsImageBuilder(log);
+        _store = SessionStore.ForRepository(settings.RepositoryRoot);
+        Mode = settings.DockerMode switch
+        {
+            DockerMode.Auto => string.IsNullOrEmpty(_environment("DOCKER_HOST")) ? DockerMode.Dind : DockerMode.External,
+            var explicitMode => explicitMode,
+        };
     }
 
     public DindSettings Settings { get; }
 
-    public string SessionId => Settings.SessionId;
+    /// <summary>The mode in use: <see cref="DockerMode.Auto"/> resolved (external when DOCKER_HOST is set, else dind).</summary>
+    public DockerMode Mode { get; }
 
-    public DindDaemon? Daemon { get; private set; }
+    public string SessionId => _state?.SessionId ?? Settings.SessionId;
+
+    public DindDaemon? Daemon => _state?.Daemon;
+
+    /// <summary>The engine builds and tests run on: the private daemon (dind), the host's (dood) or the external one.</summary>
+    public DockerEndpoint? SessionEndpoint => _target?.Endpoint;
 
     public ImageSummary? BuiltImage { get; private set; }
 
@@ -50,96 +67,138 @@ public sealed class DindPipeline : IAsyncDisposable
 
     public IReadOnlyList<StepTiming> Timings => _timings;
 
-    /// <summary>Makes sure the host engine answers (installing and starting one if this process may) and logs its version.</summary>
-    public Task ProvisionEngineAsync(CancellationToken cancellationToken) => _host is not null ? Task.CompletedTask : StepAsync("ProvisionEngine", async () =>
+    /// <summary>Makes sure the engine this mode talks to answers, provisioning a local one where that is allowed.</summary>
+    public Task ProvisionEngineAsync(CancellationToken cancellationToken) => _host is not null || _target is not null ? Task.CompletedTask : StepAsync("ProvisionEngine", async () =>
     {
-        var endpoint = await new HostEngineProvisioner(_log, _environment).EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var host = DockerEngine.Connect(endpoint);
-        var version = await RequireSupportedAsync(host, "host engine", cancellationToken).ConfigureAwait(false);
-        _log.Information("Host engine at {Endpoint}: {Version}", endpoint, version);
-        _host = host;
+        switch (Mode)
+        {
+            case DockerMode.Dind:
+                _host = await ConnectHostAsync(DockerEndpoint.FromEnvironment(_environment), "host engine", cancellationToken).ConfigureAwait(false);
+                break;
+            case DockerMode.Dood:
+                _host = await ConnectHostAsync(DockerEndpoint.UnixSocket(Settings.DockerSocket), "host engine (dood)", cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                var endpoint = await ResolveExternalAsync(cancellationToken).ConfigureAwait(false);
+                _target = await ConnectAsync(endpoint, "external engine", cancellationToken).ConfigureAwait(false);
+                break;
+        }
     });
 
     /// <summary>Builds the images this machine cannot pull (the DinD image, the sample's base) ahead of a run.</summary>
     public Task PrepareImagesAsync(CancellationToken cancellationToken) => StepAsync("PrepareImages", async () =>
     {
         await ProvisionEngineAsync(cancellationToken).ConfigureAwait(false);
-        await new DindImageResolver(_host!, _recipes, _log).ResolveAsync(Settings.DindImage, cancellationToken).ConfigureAwait(false);
-        foreach (var image in DockerfileImages())
+        var engine = _host ?? _target!;
+        if (Mode == DockerMode.Dind)
         {
-            if (ImageRecipe.ForImage(image) is { } recipe)
-            {
-                await _recipes.EnsureAsync(_host!, recipe, cancellationToken).ConfigureAwait(false);
-            }
+            await new DindImageResolver(engine, _recipes, _log).ResolveAsync(Settings.DindImage, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var recipe in DockerfileImages().Select(ImageRecipe.ForImage).OfType<ImageRecipe>())
+        {
+            await _recipes.EnsureAsync(engine, recipe, cancellationToken).ConfigureAwait(false);
         }
     });
 
-    public Task StartDaemonAsync(CancellationToken cancellationToken) => StepAsync("StartDaemon", async () =>
+    /// <summary>dind: starts the private daemon. dood and external: opens the session on the existing daemon.</summary>
+    public Task StartDaemonAsync(CancellationToken cancellationToken) => _state is not null ? Task.CompletedTask : StepAsync("StartDaemon", async () =>
     {
-        var mode = ResolveMode();
-        if (mode != DockerMode.Dind)
+        await ProvisionEngineAsync(cancellationToken).ConfigureAwait(false);
+        _log.Information("Session {Session} ({Mode} mode): resources are labelled {Label}={Session}", SessionId, Mode.ToString().ToLowerInvariant(), SessionLabels.Session, SessionId);
+        if (Mode != DockerMode.Dind)
         {
-            throw new DindBuildException(
-                FailureKind.BadParameters,
-                $"Docker mode '{mode.ToString().ToLowerInvariant()}' is not available in this version of DindBuild; only 'dind' is.",
-                Settings.DockerMode == DockerMode.Auto ? "'auto' chose 'external' because DOCKER_HOST is set." : null,
-                Settings.DockerMode == DockerMode.Auto ? "unset DOCKER_HOST or pass '--docker-mode dind'." : "pass '--docker-mode dind'.");
-        }
+            var daemon = _host ?? _target!;
+            _target = daemon;
+            if (Mode == DockerMode.Dood)
+            {
+                _log.Warning("dood mode: builds and tests use the host's daemon at {Endpoint}; whatever can reach that socket is root on this host", daemon.Endpoint);
+            }
 
-        if (Daemon is not null)
-        {
+            _state = NewState(daemon.Endpoint, daemon.Endpoint);
+            SaveState();
             return;
         }
 
-        await ProvisionEngineAsync(cancellationToken).ConfigureAwait(false);
-        _log.Information("Session {Session}: resources are labelled {Label}={Session}", SessionId, SessionLabels.Session, SessionId);
         var image = await new DindImageResolver(_host!, _recipes, _log).ResolveAsync(Settings.DindImage, cancellationToken).ConfigureAwait(false);
-        Daemon = await new DindDaemonStarter(_host!, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, cancellationToken).ConfigureAwait(false);
+
+        // Saved before anything is created: a later Teardown step must find a half-started session too.
+        _state = NewState(DindSocketEndpoint(SessionId), _host!.Endpoint);
+        SaveState();
+        var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, cancellationToken).ConfigureAwait(false);
+        _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost };
+        SaveState();
     });
 
     public Task WaitForDaemonAsync(CancellationToken cancellationToken) => StepAsync("WaitForDaemon", async () =>
     {
-        var daemon = RequireDaemon("WaitForDaemon");
-        if (_inner is not null)
-        {
-            return;
-        }
-
-        var inner = await new DindDaemonStarter(_host!, _log).WaitUntilReadyAsync(daemon, Settings.DaemonStartTimeout, cancellationToken).ConfigureAwait(false);
-        _inner = inner;
-        var version = await RequireSupportedAsync(inner, "DinD daemon", cancellationToken).ConfigureAwait(false);
-        var info = await inner.System.GetInfoAsync(cancellationToken).ConfigureAwait(false);
-        _log.Information("DinD daemon: {Version}, storage driver {Driver}, cgroup v{Cgroup}", version, info.StorageDriver, info.CgroupVersion);
+        var target = await RequireTargetAsync("WaitForDaemon", cancellationToken).ConfigureAwait(false);
+        var version = await RequireSupportedAsync(target, "session daemon", cancellationToken).ConfigureAwait(false);
+        var info = await target.System.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        _log.Information(
+            "Session daemon ({Mode}) at {Endpoint}: {Version}, ID {Id}, storage driver {Driver}, cgroup v{Cgroup}",
+            Mode.ToString().ToLowerInvariant(),
+            target.Endpoint,
+            version,
+            info.Id,
+            info.StorageDriver,
+            info.CgroupVersion);
+        PrintEnvironment();
     });
 
     public Task SeedImagesAsync(CancellationToken cancellationToken) => StepAsync("SeedImages", async () =>
     {
-        var inner = RequireInner("SeedImages");
+        var target = await RequireTargetAsync("SeedImages", cancellationToken).ConfigureAwait(false);
         var images = DockerfileImages();
+        if (Mode == DockerMode.Dood)
+        {
+            _log.Information("dood mode: the build uses the host's images directly; nothing to seed");
+            return;
+        }
+
+        var source = _host ?? await LocalEngineOrNullAsync(target, cancellationToken).ConfigureAwait(false);
+        if (source is null)
+        {
+            _log.Information("No local engine to seed {Images} from: the session daemon must have or pull them", string.Join(", ", images));
+            return;
+        }
+
         _log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
-        await new ImageSeeder(_host!, inner, _recipes, _log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
+        await new ImageSeeder(source, target, _recipes, _log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
     });
 
     public Task BuildImageAsync(CancellationToken cancellationToken) => StepAsync("BuildImage", async () =>
     {
-        var inner = RequireInner("BuildImage");
+        var target = await RequireTargetAsync("BuildImage", cancellationToken).ConfigureAwait(false);
         var spec = new ImageBuildSpec(Settings.ImageTag, Settings.Dockerfile)
         {
             BuildArgs = Settings.BuildArgs,
             TargetStage = Settings.TargetStage,
             Labels = SessionLabels.For(SessionId, "image"),
         };
-        BuiltImage = await new ImageBuilder(inner, _log).BuildAsync(Settings.ContextDirectory, spec, cancellationToken).ConfigureAwait(false);
+        BuiltImage = await new ImageBuilder(target, _log).BuildAsync(Settings.ContextDirectory, spec, cancellationToken).ConfigureAwait(false);
+        _state = _state! with { BuiltImageId = BuiltImage.Id };
+        SaveState();
     });
 
     /// <summary>Runs the tests; throws <see cref="FailureKind.TestsFailed"/> after recording the result, so export can still run.</summary>
     public Task RunTestsAsync(CancellationToken cancellationToken) => StepAsync("RunTests", async () =>
     {
-        var inner = RequireInner("RunTests");
-        var image = BuiltImage?.Id ?? throw new DindBuildException(FailureKind.BadParameters, "RunTests needs the image built by BuildImage in the same run.", null, "run './build.sh RunTests' without '--exclusive', so BuildImage runs first.");
-        var request = new TestRunRequest(SessionId, image, Settings.TestCommand, Settings.TestEnvironment, $"dindbuild-{SessionId}-artifacts", Settings.ContainerArtifactsPath, Settings.TestTimeout);
-        var result = await new TestRunner(inner, _log).RunAsync(request, cancellationToken).ConfigureAwait(false);
+        var target = await RequireTargetAsync("RunTests", cancellationToken).ConfigureAwait(false);
+        var image = _state!.BuiltImageId ?? throw new DindBuildException(
+            FailureKind.BadParameters,
+            $"RunTests needs the image built by BuildImage in session {SessionId}, and none was built.",
+            null,
+            "run BuildImage first (or './build.sh RunTests' without '--exclusive').");
+        var request = new TestRunRequest(SessionId, image, Settings.TestCommand, Settings.TestEnvironment, $"dindbuild-{SessionId}-artifacts", Settings.ContainerArtifactsPath, Settings.TestTimeout)
+        {
+            DaemonSocketSource = !Settings.MountDockerSocket ? null : Mode == DockerMode.Dood ? Settings.DockerSocket : DaemonSocketInContainers,
+            DaemonSocketRequired = Mode != DockerMode.External,
+        };
+        var result = await new TestRunner(target, _log).RunAsync(request, cancellationToken).ConfigureAwait(false);
         TestResult = result;
+        _state = _state with { TestContainerId = result.ContainerId, TestsPassed = result.Passed };
+        SaveState();
         if (!result.Passed)
         {
             throw new DindBuildException(
@@ -156,52 +215,88 @@ public sealed class DindPipeline : IAsyncDisposable
         _log.Information("Tests passed in {Seconds:0.0} s", result.Duration.TotalSeconds);
     });
 
-    /// <summary>Copies the artifacts volume to the host; runs once per run even when called again (e.g. after failed tests).</summary>
-    public Task ExportArtifactsAsync(CancellationToken cancellationToken) => StepAsync("ExportArtifacts", async () =>
+    /// <summary>Copies the artifacts volume to the host; runs once per process even when called again (e.g. after failed tests).</summary>
+    public Task ExportArtifactsAsync(CancellationToken cancellationToken) => ExportedArtifacts is not null ? Task.CompletedTask : StepAsync("ExportArtifacts", async () =>
     {
-        var inner = RequireInner("ExportArtifacts");
-        if (ExportedArtifacts is not null)
+        var target = await RequireTargetAsync("ExportArtifacts", cancellationToken).ConfigureAwait(false);
+        if (_state!.TestContainerId is not { } testContainer)
         {
+            _log.Warning("No test container ran in session {Session}: nothing to export", SessionId);
             return;
         }
 
-        if (TestResult is null)
-        {
-            _log.Warning("No test container ran in this run: nothing to export");
-            return;
-        }
-
-        ExportedArtifacts = await new ArtifactExporter(inner, _log)
-            .ExportAsync(TestResult.ContainerId, Settings.ContainerArtifactsPath, Settings.HostArtifactsDirectory, Settings.ArtifactsMaxBytes, cancellationToken)
+        ExportedArtifacts = await new ArtifactExporter(target, _log)
+            .ExportAsync(testContainer, Settings.ContainerArtifactsPath, Settings.HostArtifactsDirectory, Settings.ArtifactsMaxBytes, cancellationToken)
             .ConfigureAwait(false);
     });
 
     /// <summary>
-    /// Removes every resource labelled with this session, unless keep-daemon is set. Uses its own
-    /// time limit, never the run's cancellation: it is what must still happen after a Ctrl+C.
+    /// The Teardown target: removes every resource labelled with the session (from this process or
+    /// saved by an earlier one) and forgets the session. Never stops a daemon DindBuild did not start.
     /// </summary>
-    public Task TeardownAsync() => _tornDown || (_host is null && Daemon is null) ? Task.CompletedTask : StepAsync("Teardown", async () =>
+    public Task TeardownAsync() => StepAsync("Teardown", async () =>
     {
-        _inner?.Dispose();
-        _inner = null;
-        if (Settings.KeepDaemon && Daemon is not null)
+        if (_state is null && !TryLoadState())
         {
-            _log.Warning(
-                "Keeping the DinD daemon {Container} (--keep-daemon): DOCKER_HOST={Endpoint}. Remove it with: docker rm -f {Container} && docker volume rm {Volume}",
-                Daemon.ContainerName,
-                Daemon.Endpoint.DockerHost,
-                Daemon.ContainerName,
-                Daemon.DataVolume);
-            _tornDown = true;
+            _log.Information("No session to tear down");
             return;
         }
 
-        using var timeout = new CancellationTokenSource(TeardownTimeout);
-        var host = _host ?? throw new InvalidOperationException("a daemon was started without a host engine");
-        var removed = await new SessionTeardown(host, _log).TeardownAsync(SessionId, Daemon?.SocketDirectory ?? Path.Combine(Path.GetTempPath(), $"dindbuild-{SessionId}")).ConfigureAwait(false);
-        _tornDown = true;
-        _log.Information("Teardown removed {Count} resource(s) of session {Session}", removed, SessionId);
+        await TearDownSessionAsync().ConfigureAwait(false);
     });
+
+    /// <summary>
+    /// End of a build process. A whole run (<paramref name="wholeRun"/>: DindTest) removes its session
+    /// unless keep-daemon is set; a single step keeps it, saved, for the next step.
+    /// </summary>
+    public async Task FinishAsync(bool wholeRun)
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
+        try
+        {
+            if (_state is null)
+            {
+                return;
+            }
+
+            if (wholeRun && !Settings.KeepDaemon)
+            {
+                await StepAsync("Teardown", TearDownSessionAsync).ConfigureAwait(false);
+                return;
+            }
+
+            if (_target is null && _state.Daemon is not null)
+            {
+                // The printed DOCKER_HOST must work the moment this step ends, for other tools too.
+                using var timeout = new CancellationTokenSource(Settings.DaemonStartTimeout + TimeSpan.FromSeconds(5));
+                await RequireTargetAsync("StartDaemon", timeout.Token).ConfigureAwait(false);
+            }
+
+            SaveState();
+            _log.Warning(
+                "Keeping session {Session} for later steps (environment in {EnvironmentFile}); remove it with: ./build.sh Teardown --session-id {Session}",
+                SessionId,
+                _store.EnvironmentFileOf(SessionId),
+                SessionId);
+            PrintEnvironment();
+        }
+        finally
+        {
+            if (!ReferenceEquals(_target, _host))
+            {
+                _target?.Dispose();
+            }
+
+            _host?.Dispose();
+            _target = null;
+            _host = null;
+        }
+    }
 
     /// <summary>The per-step duration table, for the end of a run.</summary>
     public void LogSummary()
@@ -218,45 +313,196 @@ public sealed class DindPipeline : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(FinishAsync(wholeRun: true));
+
+    private SessionState NewState(DockerEndpoint daemon, DockerEndpoint resources) =>
+        new(SessionId, Mode, daemon.DockerHost, daemon.TlsCertificateDirectory)
+        {
+            ResourceEngineHost = resources.DockerHost,
+            ResourceEngineTlsDirectory = resources.TlsCertificateDirectory,
+        };
+
+    private static DockerEndpoint DindSocketEndpoint(string sessionId) =>
+        DockerEndpoint.UnixSocket(Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}", "docker.sock"));
+
+    private async Task TearDownSessionAsync()
     {
-        try
+        var state = _state!;
+        if (!ReferenceEquals(_target, _host))
         {
-            await TeardownAsync().ConfigureAwait(false);
+            _target?.Dispose();
         }
-        finally
+
+        _target = null;
+        var resources = _host ?? DockerEngine.Connect(new DockerEndpoint(new Uri(state.ResourceEngineHost), state.ResourceEngineTlsDirectory));
+        _host = resources;
+        var socketDirectory = state.Mode == DockerMode.Dind ? state.Daemon?.SocketDirectory ?? Path.GetDirectoryName(new Uri(state.DockerHost).AbsolutePath) : null;
+        var removed = await new SessionTeardown(resources, _log).TeardownAsync(state.SessionId, socketDirectory).ConfigureAwait(false);
+        _store.Delete(state.SessionId);
+        _log.Information("Teardown removed {Count} resource(s) of session {Session}", removed, state.SessionId);
+        _state = null;
+    }
+
+    private void SaveState()
+    {
+        if (_state is not null)
         {
-            _host?.Dispose();
-            _host = null;
+            _store.Save(_state, SessionEnvironment(_state));
         }
     }
 
-    private DockerMode ResolveMode() => Settings.DockerMode switch
+    private static Dictionary<string, string> SessionEnvironment(SessionState state)
     {
-        DockerMode.Auto => string.IsNullOrEmpty(_environment("DOCKER_HOST")) ? DockerMode.Dind : DockerMode.External,
-        var explicitMode => explicitMode,
-    };
+        var environment = new Dictionary<string, string> { ["DOCKER_HOST"] = state.DockerHost, ["DINDBUILD_SESSION_ID"] = state.SessionId };
+        if (state.TlsCertificateDirectory is { } certificates)
+        {
+            environment["DOCKER_TLS_VERIFY"] = "1";
+            environment["DOCKER_CERT_PATH"] = certificates;
+        }
+
+        return environment;
+    }
+
+    private void PrintEnvironment()
+    {
+        if (_state is null)
+        {
+            return;
+        }
+
+        foreach (var (name, value) in SessionEnvironment(_state))
+        {
+            _log.Information("  {Name}={Value}", name, value);
+        }
+    }
+
+    private bool TryLoadState()
+    {
+        if (!Settings.SessionIdGiven && _store.SessionIds().Count == 0)
+        {
+            return false;
+        }
+
+        _state = _store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, "Teardown");
+        return true;
+    }
+
+    /// <summary>The session daemon, from this process or from a session saved by an earlier step.</summary>
+    private async Task<IDockerEngine> RequireTargetAsync(string step, CancellationToken cancellationToken)
+    {
+        if (_state is null)
+        {
+            _state = _store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, step);
+            if (_state.Mode != Mode && Settings.DockerMode != DockerMode.Auto)
+            {
+                throw new DindBuildException(
+                    FailureKind.BadParameters,
+                    $"Session {_state.SessionId} runs in {_state.Mode.ToString().ToLowerInvariant()} mode, not {Mode.ToString().ToLowerInvariant()}.",
+                    null,
+                    "pass the same '--docker-mode' to every step, or none.");
+            }
+
+            _log.Information("Continuing session {Session} ({Mode}) at {Endpoint}", _state.SessionId, _state.Mode.ToString().ToLowerInvariant(), _state.DockerHost);
+        }
+
+        if (_target is not null)
+        {
+            return _target;
+        }
+
+        var endpoint = new DockerEndpoint(new Uri(_state.DockerHost), _state.TlsCertificateDirectory);
+        if (_state.Daemon is { } daemon)
+        {
+            _host ??= DockerEngine.Connect(new DockerEndpoint(new Uri(_state.ResourceEngineHost), _state.ResourceEngineTlsDirectory));
+            _target = await new DindDaemonStarter(_host, _log).WaitUntilReadyAsync(daemon, Settings.DaemonStartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        else if (_state.Mode == DockerMode.Dind)
+        {
+            throw new DindBuildException(FailureKind.Infrastructure, $"Session {_state.SessionId} has no DinD daemon: StartDaemon did not finish.", null, "run './build.sh Teardown', then StartDaemon again.");
+        }
+        else
+        {
+            _target = await ConnectAsync(endpoint, "session daemon", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_state.BuiltImageId is { } imageId && BuiltImage is null)
+        {
+            BuiltImage = await _target.Images.InspectAsync(imageId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return _target;
+    }
+
+    private async Task<IDockerEngine> ConnectHostAsync(DockerEndpoint endpoint, string role, CancellationToken cancellationToken)
+    {
+        var answering = await new HostEngineProvisioner(_log).EnsureAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        return await ConnectAsync(answering, role, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IDockerEngine> ConnectAsync(DockerEndpoint endpoint, string role, CancellationToken cancellationToken)
+    {
+        var engine = DockerEngine.Connect(endpoint);
+        try
+        {
+            var version = await RequireSupportedAsync(engine, role, cancellationToken).ConfigureAwait(false);
+            _log.Information("The {Role} at {Endpoint}: {Version}", role, endpoint, version);
+            return engine;
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<DockerEndpoint> ResolveExternalAsync(CancellationToken cancellationToken)
+    {
+        var candidates = new List<EndpointCandidate>();
+        var notConfigured = new List<string>();
+        if (!string.IsNullOrEmpty(_environment("DOCKER_HOST")))
+        {
+            candidates.Add(new EndpointCandidate(DockerEndpoint.FromEnvironment(_environment), "DOCKER_HOST"));
+        }
+        else
+        {
+            notConfigured.Add("DOCKER_HOST: not set");
+        }
+
+        var context = DockerContextReader.CurrentContext(_environment, out var contextName, out var contextProblem);
+        if (context is not null)
+        {
+            candidates.Add(new EndpointCandidate(context, $"docker context '{contextName}'"));
+        }
+        else
+        {
+            notConfigured.Add(contextProblem ?? "docker context: none selected (DOCKER_CONTEXT unset, no currentContext in config.json)");
+        }
+
+        return await new EndpointResolver(_log).ResolveAsync(
+            candidates,
+            notConfigured,
+            Settings.DaemonStartTimeout,
+            "set DOCKER_HOST (with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for TLS) or select a docker context, and make sure that daemon runs; with GitLab's docker:dind service that is DOCKER_HOST=tcp://docker:2376.",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>In external mode, a local engine to seed images from, when one answers and is not the session daemon itself.</summary>
+    private async Task<IDockerEngine?> LocalEngineOrNullAsync(IDockerEngine target, CancellationToken cancellationToken)
+    {
+        var local = DockerEndpoint.DefaultUnixSocket;
+        if (target.Endpoint == local || await EnginePing.TryAsync(local, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return null;
+        }
+
+        _host = DockerEngine.Connect(local);
+        return _host;
+    }
 
     private IReadOnlyList<string> DockerfileImages()
     {
         var path = Settings.DockerfilePath;
         return File.Exists(path) ? DockerfileBaseImages.Parse(File.ReadAllText(path), Settings.BuildArgs) : [];
-    }
-
-    private DindDaemon RequireDaemon(string step) => Daemon ?? throw new DindBuildException(
-        FailureKind.BadParameters,
-        $"{step} needs a DinD daemon, and none was started in this run.",
-        null,
-        $"run './build.sh {step}' without '--exclusive', so that StartDaemon runs first.");
-
-    private IDockerEngine RequireInner(string step)
-    {
-        RequireDaemon(step);
-        return _inner ?? throw new DindBuildException(
-            FailureKind.BadParameters,
-            $"{step} needs a ready DinD daemon; WaitForDaemon did not run in this run.",
-            null,
-            $"run './build.sh {step}' without '--exclusive'.");
     }
 
     private static async Task<EngineVersion> RequireSupportedAsync(IDockerEngine engine, string role, CancellationToken cancellationToken)
@@ -299,7 +545,6 @@ public sealed class DindPipeline : IAsyncDisposable
         }
         finally
         {
-            // Steps that call other steps (PrepareImages → ProvisionEngine) record each once, innermost first.
             _timings.Add(new StepTiming(step, clock.Elapsed, outcome));
         }
     }

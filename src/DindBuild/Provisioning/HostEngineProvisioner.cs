@@ -13,17 +13,17 @@ namespace DindBuild.Provisioning;
 /// install one (root, apt), it installs Debian's <c>docker.io</c> and starts <c>dockerd</c> in the
 /// background, logging to <see cref="DaemonLogPath"/>.
 /// </summary>
-public sealed class HostEngineProvisioner(ILogger log, Func<string, string?> environment)
+public sealed class HostEngineProvisioner(ILogger log)
 {
     public const string DaemonLogPath = "/var/log/dindbuild/dockerd.log";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    public async Task<DockerEndpoint> EnsureAsync(CancellationToken cancellationToken)
+    /// <summary>Returns <paramref name="endpoint"/> once it answers; only the default socket is ever provisioned.</summary>
+    public async Task<DockerEndpoint> EnsureAsync(DockerEndpoint endpoint, CancellationToken cancellationToken)
     {
-        var endpoint = DockerEndpoint.FromEnvironment(environment);
         var tried = new List<string>();
-        var first = await TryPingAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var first = await EnginePing.TryAsync(endpoint, cancellationToken).ConfigureAwait(false);
         if (first is null)
         {
             return endpoint;
@@ -32,8 +32,8 @@ public sealed class HostEngineProvisioner(ILogger log, Func<string, string?> env
         tried.Add($"{endpoint}: {first}");
         if (endpoint != DockerEndpoint.DefaultUnixSocket)
         {
-            // DOCKER_HOST names someone else's engine: starting our own would silently use the wrong one.
-            throw NoEngine(tried, "start the engine DOCKER_HOST points at, or unset DOCKER_HOST to let DindBuild provision a local engine.");
+            // Another engine was named (DOCKER_HOST, --docker-socket): starting our own would silently use the wrong one.
+            throw NoEngine(tried, $"start the engine at {endpoint}, or point DOCKER_HOST / '--docker-socket' at one that runs; with neither set, DindBuild provisions a local engine itself.");
         }
 
         if (!AptPackages.CanInstall)
@@ -65,26 +65,6 @@ public sealed class HostEngineProvisioner(ILogger log, Func<string, string?> env
         var version = await engine.System.GetVersionAsync(cancellationToken).ConfigureAwait(false);
         log.Information("Started the host engine in {Elapsed:0.0} s: {Version}, log in {Log}", outcome.Elapsed.TotalSeconds, version, DaemonLogPath);
         return endpoint;
-    }
-
-    /// <summary>Null when the engine answers, else why not.</summary>
-    public static async Task<string?> TryPingAsync(DockerEndpoint endpoint, CancellationToken cancellationToken)
-    {
-        if (endpoint.UnixSocketPath is { } socket && !File.Exists(socket))
-        {
-            return "the socket does not exist";
-        }
-
-        try
-        {
-            using var engine = DockerEngine.Connect(endpoint);
-            var check = await new EngineAnswersPing(engine).CheckAsync(cancellationToken).ConfigureAwait(false);
-            return check.State == ReadinessState.Ready ? null : check.Detail;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return ex.GetBaseException().Message;
-        }
     }
 
     private async Task<int> StartDaemonAsync(string dockerd, CancellationToken cancellationToken)

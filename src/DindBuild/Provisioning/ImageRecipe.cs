@@ -20,7 +20,7 @@ public sealed record ImageRecipe(string ImageName, string Suite, ImmutableArray<
     public static ImageRecipe Dind { get; } = new(
         "dindbuild/dind:trixie",
         "trixie",
-        ["docker.io", "iptables", "ca-certificates"],
+        ["docker.io", "docker-cli", "iptables", "ca-certificates"],
         ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "VOLUME /var/lib/docker", "CMD [\"dockerd\"]"]);
 
     /// <summary>The base image of the sample under samples/: Python with pytest.</summary>

@@ -13,6 +13,10 @@ public static class DindParameters
     [
         new("docker-mode", $"Which daemon to use: {ParameterValues.Names<DockerMode>()} (auto = external when DOCKER_HOST is set, else dind)",
             s => s.DockerMode.ToString().ToLowerInvariant(), (s, v) => s.WithDockerMode(ParameterValues.Enum<DockerMode>(v))),
+        new("docker-socket", "The host engine's socket, used by the dood mode",
+            s => s.DockerSocket, (s, v) => s.WithDockerSocket(AbsolutePath(v))),
+        new("mount-docker-socket", "Mount the session daemon's socket into the test container at /var/run/docker.sock",
+            s => s.MountDockerSocket ? "true" : "false", (s, v) => s.WithMountDockerSocket(ParameterValues.Boolean(v))) { IsSwitch = true },
         new("dind-image", "Image the DinD daemon runs in; the default falls back to an image built from Debian packages when it cannot be pulled",
             s => s.DindImage, (s, v) => s.WithDindImage(NonEmpty(v))),
         new("context", "Build context directory (relative to the repository root)",
@@ -32,7 +36,7 @@ public static class DindParameters
         new("test-timeout", "Kill the test container after this long",
             s => ParameterValues.Duration(s.TestTimeout), (s, v) => s.WithTestTimeout(ParameterValues.Duration(v))),
         new("artifacts-path", "Artifacts directory inside the test container (a volume is mounted there)",
-            s => s.ContainerArtifactsPath, (s, v) => s.WithContainerArtifactsPath(AbsoluteContainerPath(v))),
+            s => s.ContainerArtifactsPath, (s, v) => s.WithContainerArtifactsPath(AbsolutePath(v))),
         new("artifacts-dir", "Host directory the artifacts are copied to (relative to the repository root)",
             s => Path.GetRelativePath(s.RepositoryRoot, s.HostArtifactsDirectory), (s, v) => s.WithHostArtifactsDirectory(NonEmpty(v))),
         new("artifacts-max-size", "Stop exporting artifacts past this size",
@@ -43,7 +47,7 @@ public static class DindParameters
             s => s.PrivilegeProfile.ToString().ToLowerInvariant(), (s, v) => s.WithPrivilegeProfile(ParameterValues.Enum<PrivilegeProfile>(v))),
         new("keep-daemon", "Leave the DinD daemon running after the run",
             s => s.KeepDaemon ? "true" : "false", (s, v) => s.WithKeepDaemon(ParameterValues.Boolean(v))) { IsSwitch = true },
-        new("session-id", "Names this run's resources (org.dindbuild.session=<id>); random by default",
+        new("session-id", "Names this run's resources (org.dindbuild.session=<id>) and selects a saved session; random by default",
             _ => "(random)", (s, v) => s.WithSessionId(SessionId(v))),
     ];
 
@@ -98,8 +102,8 @@ public static class DindParameters
     private static string NonEmpty(string value) =>
         string.IsNullOrWhiteSpace(value) ? throw new FormatException("a value is required") : value.Trim();
 
-    private static string AbsoluteContainerPath(string value) =>
-        value.StartsWith('/') && value.Length > 1 ? value.TrimEnd('/') : throw new FormatException($"'{value}' must be an absolute path inside the container, such as /artifacts");
+    private static string AbsolutePath(string value) =>
+        value.StartsWith('/') && value.Length > 1 ? value.TrimEnd('/') : throw new FormatException($"'{value}' must be an absolute path, such as /artifacts");
 
     private static string SessionId(string value) =>
         value.Length is >= 4 and <= 32 && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))

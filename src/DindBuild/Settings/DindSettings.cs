@@ -63,6 +63,15 @@ public sealed record DindSettings
     /// <summary>Leave the DinD daemon running after the run (for debugging or step-by-step use).</summary>
     public bool KeepDaemon { get; init; }
 
+    /// <summary>True when the session id was given rather than made up: later steps then load exactly that session.</summary>
+    public bool SessionIdGiven { get; init; }
+
+    /// <summary>The host engine's socket, for the <c>dood</c> mode.</summary>
+    public string DockerSocket { get; init; } = "/var/run/docker.sock";
+
+    /// <summary>Mount the session daemon's socket into the test container, so tests that use Docker work.</summary>
+    public bool MountDockerSocket { get; init; } = true;
+
     public string DockerfilePath => Path.Combine(ContextDirectory, Dockerfile);
 
     public DindSettings WithDockerMode(DockerMode mode) => this with { DockerMode = mode };
@@ -97,7 +106,11 @@ public sealed record DindSettings
 
     public DindSettings WithKeepDaemon(bool keep) => this with { KeepDaemon = keep };
 
-    public DindSettings WithSessionId(string id) => this with { SessionId = id };
+    public DindSettings WithSessionId(string id) => this with { SessionId = id, SessionIdGiven = true };
+
+    public DindSettings WithDockerSocket(string path) => this with { DockerSocket = path };
+
+    public DindSettings WithMountDockerSocket(bool mount) => this with { MountDockerSocket = mount };
 
     private string Resolve(string path) => Path.GetFullPath(Path.Combine(RepositoryRoot, path));
 

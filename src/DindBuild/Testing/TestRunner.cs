@@ -14,8 +14,8 @@ public sealed class TestRunner(IDockerEngine engine, ILogger log)
 {
     private const int TailLines = 30;
 
-    /// <summary>The daemon's own socket inside the DinD container: tests that use Docker reach "their" daemon.</summary>
-    private const string DaemonSocket = "/var/run/docker.sock";
+    /// <summary>Where tests that use Docker look for it.</summary>
+    private const string SocketInTestContainer = "/var/run/docker.sock";
 
     public async Task<TestRunResult> RunAsync(TestRunRequest request, CancellationToken cancellationToken)
     {
@@ -26,14 +26,10 @@ public sealed class TestRunner(IDockerEngine engine, ILogger log)
             Command = request.Command is null ? null : ["sh", "-c", request.Command],
             Environment = request.Environment,
             Labels = SessionLabels.For(request.SessionId, "tests"),
-            Mounts =
-            [
-                new MountSpec(MountKind.Volume, request.ArtifactsVolume, request.ArtifactsPath),
-                new MountSpec(MountKind.Bind, DaemonSocket, DaemonSocket),
-            ],
+            Mounts = [new MountSpec(MountKind.Volume, request.ArtifactsVolume, request.ArtifactsPath)],
         };
 
-        var id = await engine.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+        var id = await CreateAsync(spec, request, cancellationToken).ConfigureAwait(false);
         var tail = new Queue<string>();
         var clock = Stopwatch.StartNew();
         try
@@ -91,6 +87,29 @@ public sealed class TestRunner(IDockerEngine engine, ILogger log)
         }
     }
 
+    /// <summary>
+    /// With the session daemon's socket mounted, so tests that use Docker reach "their" daemon. An
+    /// external daemon may have no socket at the usual path; then the tests run without it.
+    /// </summary>
+    private async Task<string> CreateAsync(ContainerSpec spec, TestRunRequest request, CancellationToken cancellationToken)
+    {
+        if (request.DaemonSocketSource is not { } socket)
+        {
+            return await engine.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+        }
+
+        var withSocket = spec with { Mounts = spec.Mounts.Add(new MountSpec(MountKind.Bind, socket, SocketInTestContainer)) };
+        try
+        {
+            return await engine.Containers.CreateAsync(withSocket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerOperationException ex) when (!request.DaemonSocketRequired)
+        {
+            log.Warning("The daemon's socket {Socket} cannot be mounted into the test container ({Reason}); tests that use Docker will not find it", socket, ex.EngineMessage);
+            return await engine.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task DrainAsync(Task logs)
     {
         try
@@ -112,4 +131,11 @@ public sealed record TestRunRequest(
     System.Collections.Immutable.ImmutableArray<string> Environment,
     string ArtifactsVolume,
     string ArtifactsPath,
-    TimeSpan Timeout);
+    TimeSpan Timeout)
+{
+    /// <summary>The daemon's socket as a path on the daemon's host, mounted at /var/run/docker.sock; null for none.</summary>
+    public string? DaemonSocketSource { get; init; }
+
+    /// <summary>When false, a socket that cannot be mounted is a warning, not a failure.</summary>
+    public bool DaemonSocketRequired { get; init; } = true;
+}

@@ -9,7 +9,7 @@ internal static class BuildScript
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(15);
 
     /// <summary>Runs the script; <paramref name="interruptWhen"/> sends <paramref name="signal"/> (Ctrl+C by default) to the build once a line matches.</summary>
-    public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null, string signal = "INT")
+    public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null, string signal = "INT", IReadOnlyDictionary<string, string?>? environment = null)
     {
         var lines = new ConcurrentQueue<string>();
         var interrupted = 0;
@@ -30,6 +30,7 @@ internal static class BuildScript
         running = Cli.Wrap(Path.Combine(RepositoryRoot.Path, "build.sh"))
             .WithArguments(arguments)
             .WithWorkingDirectory(RepositoryRoot.Path)
+            .WithEnvironmentVariables(environment ?? new Dictionary<string, string?>())
             .WithStandardOutputPipe(PipeTarget.ToDelegate(OnLine))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(OnLine))
             .WithValidation(CommandResultValidation.None)

@@ -9,33 +9,43 @@ namespace DindBuild.Tests.Infrastructure;
 /// </summary>
 internal static class DockerCli
 {
-    public static async Task<BufferedCommandResult> RunAsync(IReadOnlyList<string> arguments, string? host = null)
+    public static async Task<BufferedCommandResult> RunAsync(IReadOnlyList<string> arguments, string? host = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var command = Cli.Wrap("docker").WithArguments(arguments).WithValidation(CommandResultValidation.None);
+        var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
         if (host is not null)
         {
-            command = command.WithEnvironmentVariables(env => env.Set("DOCKER_HOST", host));
+            variables["DOCKER_HOST"] = host;
         }
 
-        return await command.ExecuteBufferedAsync(TestContext.Current.CancellationToken);
+        return await Cli.Wrap("docker").WithArguments(arguments).WithEnvironmentVariables(variables).WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(TestContext.Current.CancellationToken);
     }
 
-    public static async Task<string> OutputAsync(IReadOnlyList<string> arguments, string? host = null)
+    public static async Task<string> OutputAsync(IReadOnlyList<string> arguments, string? host = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var result = await RunAsync(arguments, host);
+        var result = await RunAsync(arguments, host, environment);
         Assert.True(result.ExitCode == 0, $"docker {string.Join(' ', arguments)} failed: {result.StandardError}");
         return result.StandardOutput.Trim();
     }
 
     /// <summary>Every container, volume and network on the host engine labelled with the session (any session when null).</summary>
-    public static async Task<IReadOnlyList<string>> LabelledResourcesAsync(string? sessionId)
+    public static async Task<IReadOnlyList<string>> LabelledResourcesAsync(string? sessionId, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var filter = sessionId is null ? "label=org.dindbuild.session" : $"label=org.dindbuild.session={sessionId}";
         var found = new List<string>();
-        found.AddRange(Lines(await OutputAsync(["ps", "-aq", "--filter", filter])).Select(id => "container " + id));
-        found.AddRange(Lines(await OutputAsync(["volume", "ls", "-q", "--filter", filter])).Select(name => "volume " + name));
-        found.AddRange(Lines(await OutputAsync(["network", "ls", "-q", "--filter", filter])).Select(id => "network " + id));
+        found.AddRange(Lines(await OutputAsync(["ps", "-aq", "--filter", filter], environment: environment)).Select(id => "container " + id));
+        found.AddRange(Lines(await OutputAsync(["volume", "ls", "-q", "--filter", filter], environment: environment)).Select(name => "volume " + name));
+        found.AddRange(Lines(await OutputAsync(["network", "ls", "-q", "--filter", filter], environment: environment)).Select(id => "network " + id));
         return found;
+    }
+
+    /// <summary><c>docker save IMAGES | docker load</c> into another engine, through the CLI.</summary>
+    public static async Task CopyImagesAsync(IReadOnlyList<string> images, IReadOnlyDictionary<string, string?> targetEnvironment)
+    {
+        var target = string.Join(' ', targetEnvironment.Select(pair => $"{pair.Key}='{pair.Value}'"));
+        var result = await Cli.Wrap("bash").WithArguments(["-o", "pipefail", "-c", $"docker save {string.Join(' ', images)} | env {target} docker load"])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(TestContext.Current.CancellationToken);
+        Assert.True(result.ExitCode == 0, $"seeding {string.Join(", ", images)} failed: {result.StandardError}");
     }
 
     private static IEnumerable<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -17,6 +17,8 @@ public sealed class DindPipelineTests(EngineFixture engine)
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
         var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts.Path);
+        settings = settings.WithImageTag($"dindbuild-test-{settings.SessionId}:latest");
+        string innerId;
         await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
         {
             await pipeline.StartDaemonAsync(Cancel);
@@ -28,6 +30,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
             var innerVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"], pipeline.Daemon!.Endpoint.DockerHost);
             var hostVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"]);
             Assert.StartsWith("26.", innerVersion, StringComparison.Ordinal);
+            innerId = await DockerCli.OutputAsync(["info", "--format", "{{.ID}}"], pipeline.Daemon.Endpoint.DockerHost);
             Assert.NotEqual(hostVersion, innerVersion);
 
             // Whoever reaches the socket is root in the daemon: only its owner may enter the directory.
@@ -50,8 +53,9 @@ public sealed class DindPipelineTests(EngineFixture engine)
         }
 
         var report = JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml"));
-        Assert.Equal(9, report.Tests);
+        Assert.Equal(10, report.Tests);
         Assert.Equal(0, report.Failures);
+        Assert.Equal(innerId, ModeTests.SeenDaemonId(artifacts.Path));
         Assert.Empty(await DockerCli.LabelledResourcesAsync(settings.SessionId));
         Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), $"dindbuild-{settings.SessionId}")), "the socket directory was not removed");
     }

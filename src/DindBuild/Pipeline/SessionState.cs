@@ -1,0 +1,26 @@
+using DindBuild.Dind;
+using DindBuild.Settings;
+
+namespace DindBuild.Pipeline;
+
+/// <summary>
+/// What a later build process needs to continue a session: which daemon, how to reach it, and what
+/// the earlier steps produced. Saved after every step when targets run as separate CI steps.
+/// </summary>
+public sealed record SessionState(string SessionId, DockerMode Mode, string DockerHost, string? TlsCertificateDirectory)
+{
+    public DindDaemon? Daemon { get; init; }
+
+    /// <summary>The engine holding the session's labelled resources (the host engine for dind and dood).</summary>
+    public string ResourceEngineHost { get; init; } = DockerHost;
+
+    public string? ResourceEngineTlsDirectory { get; init; }
+
+    public string? BuiltImageId { get; init; }
+
+    public string? TestContainerId { get; init; }
+
+    public bool? TestsPassed { get; init; }
+
+    public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+}
