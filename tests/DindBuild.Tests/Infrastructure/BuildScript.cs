@@ -8,6 +8,9 @@ internal static class BuildScript
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(15);
 
+    /// <summary>A session id of the test's own, so its resources can be checked by label.</summary>
+    public static string NewSessionId() => "t" + Guid.NewGuid().ToString("N")[..11];
+
     /// <summary>Runs the script; <paramref name="interruptWhen"/> sends <paramref name="signal"/> (Ctrl+C by default) to the build once a line matches.</summary>
     public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null, string signal = "INT", IReadOnlyDictionary<string, string?>? environment = null)
     {

@@ -11,7 +11,7 @@ public sealed class BuildScriptTests(EngineFixture engine)
     {
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
-        var session = NewSessionId();
+        var session = BuildScript.NewSessionId();
 
         var run = await BuildScript.RunAsync(["DindTest", "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
@@ -28,7 +28,7 @@ public sealed class BuildScriptTests(EngineFixture engine)
     {
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
-        var session = NewSessionId();
+        var session = BuildScript.NewSessionId();
 
         var run = await BuildScript.RunAsync(["--target=DindTest", "--test-env", "SAMPLE_FAIL=1", "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
@@ -45,7 +45,7 @@ public sealed class BuildScriptTests(EngineFixture engine)
     {
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
-        var session = NewSessionId();
+        var session = BuildScript.NewSessionId();
 
         var run = await BuildScript.RunAsync(
             ["DindTest", "--test-command", "echo tests-started; sleep 600", "--artifacts-dir", artifacts.Path, "--session-id", session],
@@ -89,7 +89,7 @@ public sealed class BuildScriptTests(EngineFixture engine)
     [Fact]
     public async Task An_invalid_parameter_is_named_with_the_accepted_values_and_starts_nothing()
     {
-        var session = NewSessionId();
+        var session = BuildScript.NewSessionId();
         var run = await BuildScript.RunAsync(["DindTest", "--privilege", "superuser", "--session-id", session]);
 
         Assert.NotEqual(0, run.ExitCode);
@@ -99,6 +99,4 @@ public sealed class BuildScriptTests(EngineFixture engine)
             Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
         }
     }
-
-    private static string NewSessionId() => "t" + Guid.NewGuid().ToString("N")[..11];
 }

@@ -12,7 +12,7 @@ public sealed class ModeTests(EngineFixture engine)
     {
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
-        var session = NewSessionId();
+        var session = BuildScript.NewSessionId();
 
         var run = await BuildScript.RunAsync(["DindTest", "--docker-mode", "dood", "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
@@ -46,7 +46,7 @@ public sealed class ModeTests(EngineFixture engine)
     {
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
-        var session = NewSessionId();
+        var session = BuildScript.NewSessionId();
         var state = Path.Combine(RepositoryRoot.Path, ".dindbuild", "sessions", session + ".json");
         try
         {
@@ -85,7 +85,7 @@ public sealed class ModeTests(EngineFixture engine)
     [Fact]
     public async Task A_step_without_a_session_fails_saying_how_to_start_one()
     {
-        var run = await BuildScript.RunAsync(["RunTests", "--exclusive", "--session-id", NewSessionId()]);
+        var run = await BuildScript.RunAsync(["RunTests", "--exclusive", "--session-id", BuildScript.NewSessionId()]);
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("RunTests needs a session", run.Output, StringComparison.Ordinal);
@@ -112,6 +112,4 @@ public sealed class ModeTests(EngineFixture engine)
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(artifacts, "docker-daemon.json")));
         return report.RootElement.GetProperty("ID").GetString()!;
     }
-
-    private static string NewSessionId() => "m" + Guid.NewGuid().ToString("N")[..11];
 }
