@@ -13,13 +13,14 @@ using DindBuild.Settings;
 
 var target = Argument("target", "DindTest");
 var repositoryRoot = MakeAbsolute(Directory("..")).FullPath;
-var log = DindLogging.CreateConsoleLogger(verbose: Context.Log.Verbosity >= Verbosity.Verbose);
+var masker = new SecretMasker();
+var log = DindLogging.CreateConsoleLogger(verbose: Context.Log.Verbosity >= Verbosity.Verbose, masker);
 var settings = DindParameters.Read(
     repositoryRoot,
     name => HasArgument(name) ? Arguments<string>(name).ToList() : new List<string>(),
     Environment.GetEnvironmentVariable);
 var signals = ShutdownSignals.Install(log);
-var pipeline = new DindPipeline(settings, log);
+var pipeline = new DindPipeline(settings, log, masker: masker);
 var cancel = signals.Token;
 
 Task("ProvisionEngine")

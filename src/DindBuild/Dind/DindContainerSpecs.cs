@@ -9,18 +9,44 @@ public static class DindContainerSpecs
 {
     public const string EntrypointPath = "/dindbuild-entrypoint.sh";
 
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory)
+    /// <summary>Where the entry script waits for the server certificate, made once the container's addresses are known.</summary>
+    public const string ServerCertificateDirectory = "/certs/server";
+
+    public const int TlsPort = 2376;
+
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls)
     {
+        string[] listeners =
+        [
+            "--host=unix:///var/run/docker.sock",
+            $"--host=unix://{DindDaemon.SocketDirectoryInContainer}/docker.sock",
+        ];
+        string[] tlsFlags = tls
+            ?
+            [
+                $"--host=tcp://0.0.0.0:{TlsPort}",
+                "--tlsverify",
+                $"--tlscacert={ServerCertificateDirectory}/ca.pem",
+                $"--tlscert={ServerCertificateDirectory}/cert.pem",
+                $"--tlskey={ServerCertificateDirectory}/key.pem",
+            ]
+
+            // Explicit, or dockerd waits 15 s warning about an unprotected listener.
+            : ["--tls=false"];
+
         var spec = new ContainerSpec(image)
         {
             Name = $"dindbuild-{sessionId}",
+            Hostname = $"dindbuild-{sessionId}",
             Entrypoint = ["/bin/sh", EntrypointPath],
-            Command =
-            [
-                "--host=unix:///var/run/docker.sock",
-                $"--host=unix://{DindDaemon.SocketDirectoryInContainer}/docker.sock",
-            ],
+            Command = [.. listeners, .. tlsFlags],
+            Environment = tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : [],
             Labels = SessionLabels.For(sessionId, "dind"),
+            NetworkMode = network,
+            NetworkAliases = ["docker"],
+
+            // Loopback only: the daemon is root, and no other host may even try the handshake.
+            PublishedPorts = tls ? [new PortPublication(TlsPort, "127.0.0.1")] : [],
             Mounts =
             [
                 // Never the container's own overlay filesystem: overlay2 on overlayfs fails.
@@ -35,7 +61,6 @@ public static class DindContainerSpecs
             PrivilegeProfile.Capabilities => spec with
             {
                 CapabilitiesToAdd = [.. LinuxCapabilities.InBoundingSet()],
-
                 SecurityOptions = ["seccomp=unconfined", "apparmor=unconfined"],
 
                 // Docker 26 inside writes /proc/sys (IPv6 off on container interfaces).

@@ -10,10 +10,20 @@ public sealed record DindDaemon(
     string Image,
     PrivilegeProfile Profile,
     string DataVolume,
-    string SocketDirectory)
+    string SocketDirectory,
+    string Network)
 {
     /// <summary>Where the DinD container's dockerd also listens; bind-mounted from <see cref="SocketDirectory"/>.</summary>
     public const string SocketDirectoryInContainer = "/run/dindbuild";
 
-    public DockerEndpoint Endpoint => DockerEndpoint.UnixSocket(Path.Combine(SocketDirectory, "docker.sock"));
+    /// <summary>The mutual-TLS endpoint published on the host's loopback, as HOST:PORT; null with TLS off.</summary>
+    public string? TlsAddress { get; init; }
+
+    /// <summary>The client's DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), inside the private socket directory.</summary>
+    public string ClientCertificateDirectory => Path.Combine(SocketDirectory, "client");
+
+    public DockerEndpoint SocketEndpoint => DockerEndpoint.UnixSocket(Path.Combine(SocketDirectory, "docker.sock"));
+
+    /// <summary>How the build talks to the daemon: mutual TLS when it is on, else the private socket.</summary>
+    public DockerEndpoint Endpoint => TlsAddress is null ? SocketEndpoint : new DockerEndpoint(new Uri($"tcp://{TlsAddress}"), ClientCertificateDirectory);
 }

@@ -1,9 +1,11 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using DindBuild.Pipeline;
 using DindBuild.Readiness;
 using DindBuild.Settings;
+using DindBuild.Tls;
 using Serilog;
 
 namespace DindBuild.Dind;
@@ -14,36 +16,71 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
     private const int LogTailLines = 30;
 
     /// <summary>
-    /// Creates the data volume, the private socket directory and the container, and starts it.
+    /// Creates the session's network, data volume and private socket directory, then the container,
+    /// and starts it; with TLS on, writes the certificates once the container's addresses are known.
     /// Every resource is labelled first, so teardown finds it even if this method fails half-way.
     /// </summary>
-    public async Task<DindDaemon> StartAsync(string sessionId, string image, PrivilegeProfile requested, CancellationToken cancellationToken)
+    public async Task<DindDaemon> StartAsync(string sessionId, string image, PrivilegeProfile requested, DindTlsOptions tls, CancellationToken cancellationToken)
     {
-        var socketDirectory = Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
-
-        // 0700: whoever can reach this socket is root in the DinD daemon.
         if (OperatingSystem.IsWindows())
         {
             throw new DindBuildException(FailureKind.BadParameters, "The 'dind' mode needs a Linux Docker host.", null, "use '--docker-mode external' with a Linux engine.");
         }
 
+        var socketDirectory = Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
+
+        // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
         Directory.CreateDirectory(socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var dataVolume = $"dindbuild-{sessionId}-data";
         await host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data"), cancellationToken).ConfigureAwait(false);
 
+        // A network of its own: containers of other runs on the default bridge cannot reach this daemon.
+        var network = $"dindbuild-{sessionId}";
+        await host.Networks.CreateAsync(network, SessionLabels.For(sessionId, "network"), cancellationToken).ConfigureAwait(false);
+
         var profile = requested == PrivilegeProfile.Auto ? PrivilegeProfile.Privileged : requested;
+        DindDaemon daemon;
         try
         {
-            var id = await CreateAndStartAsync(sessionId, image, profile, dataVolume, socketDirectory, cancellationToken).ConfigureAwait(false);
-            return new DindDaemon(id, $"dindbuild-{sessionId}", image, profile, dataVolume, socketDirectory);
+            daemon = await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, profile, dataVolume, socketDirectory, network), tls.Enabled, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerOperationException ex) when (requested == PrivilegeProfile.Auto)
         {
             log.Warning("The runtime refused a --privileged DinD container ({Reason}); falling back to the 'capabilities' profile", ex.EngineMessage);
-            var id = await CreateAndStartAsync(sessionId, image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory, cancellationToken).ConfigureAwait(false);
-            return new DindDaemon(id, $"dindbuild-{sessionId}", image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory);
+            daemon = await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory, network), tls.Enabled, cancellationToken).ConfigureAwait(false);
         }
+
+        return tls.Enabled ? await SecureAsync(daemon, tls, cancellationToken).ConfigureAwait(false) : daemon;
     }
+
+    /// <summary>
+    /// Makes the CA, the server certificate (its names: the container's addresses and names, docker,
+    /// localhost, 127.0.0.1 and any extra) and the client certificate; the server's go into the
+    /// container, where the entry script is waiting for them, the client's into the private directory.
+    /// </summary>
+    private async Task<DindDaemon> SecureAsync(DindDaemon daemon, DindTlsOptions tls, CancellationToken cancellationToken)
+    {
+        var status = await host.Containers.InspectAsync(daemon.ContainerId, cancellationToken).ConfigureAwait(false)
+            ?? throw new DindBuildException(FailureKind.Infrastructure, $"The DinD container {daemon.ContainerName} disappeared right after it started.");
+        if (!status.PublishedPorts.TryGetValue(DindContainerSpecs.TlsPort, out var address))
+        {
+            throw new DindBuildException(FailureKind.Infrastructure, $"The engine did not publish port {DindContainerSpecs.TlsPort} of {daemon.ContainerName}.", $"published: {string.Join(", ", status.PublishedPorts)}");
+        }
+
+        var ipAddresses = status.IpAddresses.Select(IPAddress.Parse).Append(IPAddress.Loopback).Concat(tls.ExtraNames.Select(TryParseAddress).OfType<IPAddress>());
+        string[] dnsNames = ["docker", "localhost", daemon.ContainerName, status.Hostname, .. tls.ExtraNames.Where(name => TryParseAddress(name) is null)];
+        using var material = TlsMaterial.Generate(daemon.ContainerName, dnsNames.Where(name => name.Length > 0), ipAddresses);
+        material.WriteClientDirectory(daemon.ClientCertificateDirectory);
+        using (var server = material.ServerDirectoryAsTar(DindContainerSpecs.ServerCertificateDirectory))
+        {
+            await host.Containers.PutArchiveAsync(daemon.ContainerId, "/", server, cancellationToken).ConfigureAwait(false);
+        }
+
+        log.Debug("TLS material for {Container}: server names {Names}, addresses {Addresses}", daemon.ContainerName, string.Join(", ", dnsNames), string.Join(", ", status.IpAddresses));
+        return daemon with { TlsAddress = address };
+    }
+
+    private static IPAddress? TryParseAddress(string text) => IPAddress.TryParse(text, out var address) ? address : null;
 
     /// <summary>
     /// Waits for the daemon's socket and <c>/_ping</c>; stops at once, with the daemon's log, when the
@@ -55,7 +92,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         var outcome = await ReadinessWaiter.WaitAsync(
             [
                 new ContainerKeepsRunning(host.Containers, daemon.ContainerId),
-                new SocketFileExists(daemon.Endpoint.UnixSocketPath!),
+                new SocketFileExists(daemon.SocketEndpoint.UnixSocketPath!),
                 new EngineAnswersPing(inner),
             ],
             timeout,
@@ -88,9 +125,10 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         }
     }
 
-    private async Task<string> CreateAndStartAsync(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, CancellationToken cancellationToken)
+    private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, bool tls, CancellationToken cancellationToken)
     {
-        var spec = DindContainerSpecs.For(sessionId, image, profile, dataVolume, socketDirectory);
+        var sessionId = daemon.ContainerName["dindbuild-".Length..];
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, tls);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -100,8 +138,8 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
             }
 
             await host.Containers.StartAsync(id, cancellationToken).ConfigureAwait(false);
-            log.Information("Started DinD container {Name} ({Image}, profile '{Profile}')", spec.Name, image, profile.ToString().ToLowerInvariant());
-            return id;
+            log.Information("Started DinD container {Name} ({Image}, profile '{Profile}', TLS {Tls})", spec.Name, daemon.Image, daemon.Profile.ToString().ToLowerInvariant(), tls ? "on" : "off");
+            return daemon with { ContainerId = id };
         }
         catch (DockerOperationException)
         {

@@ -46,6 +46,17 @@ mount --make-rshared / 2>/dev/null || say "could not make / rshared"
 # A daemon killed earlier on this data root leaves pid files that stop the next one from starting.
 find /run /var/run -maxdepth 3 \( -name 'docker*.pid' -o -name 'containerd*.pid' \) -delete 2>/dev/null || :
 
+# With TLS on, DindBuild writes the server certificate once the container's addresses are known
+# (they are its subject alternative names); dockerd must not start before it is there.
+if [ -n "${DINDBUILD_TLS_DIR:-}" ]; then
+	waited=0
+	until [ -e "$DINDBUILD_TLS_DIR/ready" ]; do
+		waited=$((waited + 1))
+		[ "$waited" -lt 3000 ] || { say "no server certificate in $DINDBUILD_TLS_DIR after 30 s"; exit 1; }
+		sleep 0.01
+	done
+fi
+
 if command -v docker-init >/dev/null 2>&1; then
 	exec docker-init -- dockerd "$@"
 elif command -v tini >/dev/null 2>&1; then

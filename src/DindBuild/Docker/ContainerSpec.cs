@@ -37,7 +37,18 @@ public sealed record ContainerSpec(string Image)
     public string? Runtime { get; init; }
 
     public ImmutableDictionary<string, string> Tmpfs { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>Extra names the container answers to on <see cref="NetworkMode"/> (<c>--network-alias</c>).</summary>
+    public ImmutableArray<string> NetworkAliases { get; init; } = [];
+
+    /// <summary><c>-p HOSTIP::PORT</c>: each container TCP port published on the host at a port the engine picks.</summary>
+    public ImmutableArray<PortPublication> PublishedPorts { get; init; } = [];
+
+    public string? Hostname { get; init; }
 }
+
+/// <summary>A container TCP port published on one host address, at a free host port chosen by the engine.</summary>
+public sealed record PortPublication(int ContainerPort, string HostAddress);
 
 public enum MountKind
 {
@@ -49,4 +60,13 @@ public enum MountKind
 public sealed record MountSpec(MountKind Kind, string Source, string Target, bool ReadOnly = false);
 
 /// <summary>The part of <c>docker inspect</c> a run acts on.</summary>
-public sealed record ContainerStatus(string Id, string Name, bool Running, long ExitCode, string Status, string? Error, bool OomKilled);
+public sealed record ContainerStatus(string Id, string Name, bool Running, long ExitCode, string Status, string? Error, bool OomKilled)
+{
+    /// <summary>The container's address on each network it is attached to.</summary>
+    public IReadOnlyList<string> IpAddresses { get; init; } = [];
+
+    /// <summary>Where each published container TCP port ended up on the host, as HOST:PORT.</summary>
+    public IReadOnlyDictionary<int, string> PublishedPorts { get; init; } = new Dictionary<int, string>();
+
+    public string Hostname { get; init; } = "";
+}

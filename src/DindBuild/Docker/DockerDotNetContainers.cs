@@ -18,6 +18,12 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
             Env = spec.Environment.ToList(),
             Labels = spec.Labels.ToDictionary(),
             WorkingDir = spec.WorkingDirectory!,
+            Hostname = spec.Hostname!,
+            ExposedPorts = spec.PublishedPorts.IsEmpty ? null! : spec.PublishedPorts.ToDictionary(port => $"{port.ContainerPort}/tcp", _ => default(EmptyStruct)),
+            NetworkingConfig = spec.NetworkAliases.IsEmpty || spec.NetworkMode is null ? null! : new NetworkingConfig
+            {
+                EndpointsConfig = new Dictionary<string, EndpointSettings> { [spec.NetworkMode] = new() { Aliases = spec.NetworkAliases.ToList() } },
+            },
             HostConfig = new HostConfig
             {
                 Privileged = spec.Privileged,
@@ -27,6 +33,9 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
                 Runtime = spec.Runtime!,
                 Tmpfs = spec.Tmpfs.IsEmpty ? null! : spec.Tmpfs.ToDictionary(),
                 Mounts = spec.Mounts.Select(ToMount).ToList(),
+                PortBindings = spec.PublishedPorts.IsEmpty ? null! : spec.PublishedPorts.ToDictionary(
+                    port => $"{port.ContainerPort}/tcp",
+                    port => (IList<PortBinding>)[new PortBinding { HostIP = port.HostAddress, HostPort = "" }]),
 
                 // Empty lists (not null) are what tell the engine to mask and protect nothing.
                 MaskedPaths = spec.UnconfinedSystemPaths ? [] : null!,
@@ -93,7 +102,16 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
         {
             var response = await client.Containers.InspectContainerAsync(id, cancellationToken).ConfigureAwait(false);
             var state = response.State;
-            return new ContainerStatus(response.ID, response.Name.TrimStart('/'), state?.Running ?? false, state?.ExitCode ?? 0, state?.Status ?? "unknown", string.IsNullOrEmpty(state?.Error) ? null : state.Error, state?.OOMKilled ?? false);
+            var networks = response.NetworkSettings?.Networks?.Values ?? [];
+            var ports = response.NetworkSettings?.Ports ?? new Dictionary<string, IList<PortBinding>>();
+            return new ContainerStatus(response.ID, response.Name.TrimStart('/'), state?.Running ?? false, state?.ExitCode ?? 0, state?.Status ?? "unknown", string.IsNullOrEmpty(state?.Error) ? null : state.Error, state?.OOMKilled ?? false)
+            {
+                IpAddresses = networks.Select(network => network.IPAddress).Where(address => !string.IsNullOrEmpty(address)).ToList(),
+                PublishedPorts = ports
+                    .Where(port => port.Key.EndsWith("/tcp", StringComparison.Ordinal) && port.Value is { Count: > 0 })
+                    .ToDictionary(port => int.Parse(port.Key[..^4], System.Globalization.CultureInfo.InvariantCulture), port => $"{port.Value[0].HostIP}:{port.Value[0].HostPort}"),
+                Hostname = response.Config?.Hostname ?? "",
+            };
         }
         catch (DockerContainerNotFoundException)
         {

@@ -56,7 +56,13 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
         await client.Images.BuildImageFromDockerfileAsync(
             parameters,
             context,
-            authConfigs: null,
+            authConfigs: spec.RegistryCredentials.Select(credential => new AuthConfig
+            {
+                ServerAddress = credential.Registry,
+                Username = credential.Username!,
+                Password = credential.Password!,
+                IdentityToken = credential.IdentityToken!,
+            }).ToList(),
             headers: null,
             new SynchronousProgress<JSONMessage>(message => onMessage(new ProgressMessage(message.Stream, message.Error?.Message))),
             cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Docker.DotNet;
+using Docker.DotNet.NativeHttp;
 using Docker.DotNet.X509;
 
 namespace DindBuild.Docker;
@@ -44,7 +45,9 @@ public sealed class DockerEngine : IDockerEngine
             builder = builder.WithAuthProvider(tls.CreateCredentials());
         }
 
-        return new DockerEngine(endpoint, builder.Build());
+        // TCP: the native HTTP transport keeps TLS connections alive; the legacy one makes a handshake per request.
+        var client = endpoint.Uri.Scheme == "tcp" ? builder.WithTransportOptions(new NativeHttpTransportOptions()).Build() : builder.Build();
+        return new DockerEngine(endpoint, client);
     }
 
     public void Dispose() => _client.Dispose();

@@ -10,6 +10,9 @@ public sealed record ImageBuildSpec(string Tag, string Dockerfile)
     public string? TargetStage { get; init; }
 
     public ImmutableDictionary<string, string> Labels { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>Credentials for pulling base images during the build.</summary>
+    public ImmutableArray<Settings.RegistryCredential> RegistryCredentials { get; init; } = [];
 }
 
 /// <summary>One message of a build, load or import progress stream.</summary>

@@ -28,15 +28,22 @@ public sealed class DindPipeline : IAsyncDisposable
     private readonly List<StepTiming> _timings = [];
     private readonly RootfsImageBuilder _recipes;
     private readonly SessionStore _store;
+    private readonly SecretMasker _masker;
     private IDockerEngine? _host;
     private IDockerEngine? _target;
     private SessionState? _state;
     private bool _finished;
 
-    public DindPipeline(DindSettings settings, ILogger log, Func<string, string?>? environment = null)
+    public DindPipeline(DindSettings settings, ILogger log, Func<string, string?>? environment = null, SecretMasker? masker = null)
     {
         Settings = settings;
         _log = log;
+        _masker = masker ?? new SecretMasker();
+        foreach (var secret in settings.Secrets)
+        {
+            _masker.Add(secret);
+        }
+
         _environment = environment ?? Environment.GetEnvironmentVariable;
         _recipes = new RootfsImageBuilder(log);
         _store = SessionStore.ForRepository(settings.RepositoryRoot);
@@ -125,8 +132,9 @@ public sealed class DindPipeline : IAsyncDisposable
         // Saved before anything is created: a later Teardown step must find a half-started session too.
         _state = NewState(DindSocketEndpoint(SessionId), _host!.Endpoint);
         SaveState();
-        var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, cancellationToken).ConfigureAwait(false);
-        _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost };
+        var tls = new DindTlsOptions(Settings.Tls, Settings.TlsExtraNames);
+        var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, tls, cancellationToken).ConfigureAwait(false);
+        _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost, TlsCertificateDirectory = started.Endpoint.TlsCertificateDirectory };
         SaveState();
     });
 
@@ -175,6 +183,7 @@ public sealed class DindPipeline : IAsyncDisposable
             BuildArgs = Settings.BuildArgs,
             TargetStage = Settings.TargetStage,
             Labels = SessionLabels.For(SessionId, "image"),
+            RegistryCredentials = Settings.RegistryCredentials,
         };
         BuiltImage = await new ImageBuilder(target, _log).BuildAsync(Settings.ContextDirectory, spec, cancellationToken).ConfigureAwait(false);
         _state = _state! with { BuiltImageId = BuiltImage.Id };
@@ -532,6 +541,12 @@ public sealed class DindPipeline : IAsyncDisposable
         {
             outcome = "cancelled";
             throw;
+        }
+        catch (DindBuildException ex) when (_masker.Reveals(ex.Message))
+        {
+            // Evidence quotes test and daemon output, which may echo a secret.
+            outcome = ex.Kind.ToString();
+            throw new DindBuildException(ex.Kind, _masker.Apply(ex.WhatFailed), ex.Evidence is null ? null : _masker.Apply(ex.Evidence), ex.HowToFix is null ? null : _masker.Apply(ex.HowToFix));
         }
         catch (DindBuildException ex)
         {

@@ -45,6 +45,13 @@ public static class DindParameters
             s => ParameterValues.Duration(s.DaemonStartTimeout), (s, v) => s.WithDaemonStartTimeout(ParameterValues.Duration(v))),
         new("privilege", $"DinD container privileges: {ParameterValues.Names<PrivilegeProfile>()}",
             s => s.PrivilegeProfile.ToString().ToLowerInvariant(), (s, v) => s.WithPrivilegeProfile(ParameterValues.Enum<PrivilegeProfile>(v))),
+        new("tls", "Give the DinD daemon a mutual-TLS endpoint on 127.0.0.1 with per-session certificates; false: its private socket only",
+            s => s.Tls ? "true" : "false", (s, v) => s.WithTls(ParameterValues.Boolean(v))) { IsSwitch = true },
+        new("tls-san", "Extra DNS name or IP address for the DinD daemon's certificate (repeatable)",
+            _ => "(none)", (s, v) => s.WithTlsExtraName(NonEmpty(v))) { Repeatable = true },
+        new("docker-auth-config", "Registry credentials for pulls in the session daemon, as config.json text (default: DOCKER_AUTH_CONFIG); masked in all output",
+            s => s.RegistryCredentials.IsEmpty ? "(DOCKER_AUTH_CONFIG, if set)" : $"{s.RegistryCredentials.Length} registries",
+            (s, v) => s.WithRegistryCredentials(RegistryCredential.ParseAuthConfig(v))),
         new("keep-daemon", "Leave the DinD daemon running after the run",
             s => s.KeepDaemon ? "true" : "false", (s, v) => s.WithKeepDaemon(ParameterValues.Boolean(v))) { IsSwitch = true },
         new("session-id", "Names this run's resources (org.dindbuild.session=<id>) and selects a saved session; random by default",
@@ -84,6 +91,19 @@ public static class DindParameters
                     var source = given.Count > 0 ? $"--{parameter.Name}" : parameter.EnvironmentVariable;
                     problems.Add($"{source}: {ex.Message}");
                 }
+            }
+        }
+
+        // The CI convention (GitLab, Testcontainers) when the parameter is not given.
+        if (settings.RegistryCredentials.IsEmpty && commandLine("docker-auth-config").Count == 0 && environment("DOCKER_AUTH_CONFIG") is { Length: > 0 } authConfig)
+        {
+            try
+            {
+                settings = settings.WithRegistryCredentials(RegistryCredential.ParseAuthConfig(authConfig));
+            }
+            catch (FormatException ex)
+            {
+                problems.Add($"DOCKER_AUTH_CONFIG: {ex.Message}");
             }
         }
 

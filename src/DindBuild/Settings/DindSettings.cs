@@ -66,6 +66,23 @@ public sealed record DindSettings
     /// <summary>True when the session id was given rather than made up: later steps then load exactly that session.</summary>
     public bool SessionIdGiven { get; init; }
 
+    /// <summary>Give the DinD daemon a mutual-TLS endpoint on 127.0.0.1 (the build's client uses it); off: the private socket only.</summary>
+    public bool Tls { get; init; } = true;
+
+    /// <summary>Extra DNS names or IP addresses for the DinD daemon's server certificate.</summary>
+    public ImmutableArray<string> TlsExtraNames { get; init; } = [];
+
+    /// <summary>Credentials the session daemon uses to pull base images (from DOCKER_AUTH_CONFIG or the parameter).</summary>
+    public ImmutableArray<RegistryCredential> RegistryCredentials { get; init; } = [];
+
+    /// <summary>Values masked in every log line and error: registry credentials, and test environment values whose names look secret.</summary>
+    public IEnumerable<string> Secrets =>
+        RegistryCredentials.SelectMany(credential => credential.SecretValues())
+            .Concat(TestEnvironment
+                .Select(pair => pair.Split('=', 2))
+                .Where(pair => pair.Length == 2 && Diagnostics.SecretMasker.LooksSecret(pair[0]))
+                .Select(pair => pair[1]));
+
     /// <summary>The host engine's socket, for the <c>dood</c> mode.</summary>
     public string DockerSocket { get; init; } = "/var/run/docker.sock";
 
@@ -107,6 +124,12 @@ public sealed record DindSettings
     public DindSettings WithKeepDaemon(bool keep) => this with { KeepDaemon = keep };
 
     public DindSettings WithSessionId(string id) => this with { SessionId = id, SessionIdGiven = true };
+
+    public DindSettings WithTls(bool enabled) => this with { Tls = enabled };
+
+    public DindSettings WithTlsExtraName(string name) => this with { TlsExtraNames = TlsExtraNames.Add(name) };
+
+    public DindSettings WithRegistryCredentials(IEnumerable<RegistryCredential> credentials) => this with { RegistryCredentials = [.. credentials] };
 
     public DindSettings WithDockerSocket(string path) => this with { DockerSocket = path };
 

@@ -27,21 +27,22 @@ public sealed class DindPipelineTests(EngineFixture engine)
             // The DinD container runs on the host engine with our label, and its daemon answers the docker CLI.
             var labelled = await DockerCli.OutputAsync(["ps", "--filter", $"label=org.dindbuild.session={settings.SessionId}", "--format", "{{.Names}} {{.State}}"]);
             Assert.Equal($"dindbuild-{settings.SessionId} running", labelled);
-            var innerVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"], pipeline.Daemon!.Endpoint.DockerHost);
+            var inner = DockerCli.EnvironmentFor(pipeline.Daemon!.Endpoint);
+            var innerVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"], environment: inner);
             var hostVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"]);
             Assert.StartsWith("26.", innerVersion, StringComparison.Ordinal);
-            innerId = await DockerCli.OutputAsync(["info", "--format", "{{.ID}}"], pipeline.Daemon.Endpoint.DockerHost);
+            innerId = await DockerCli.OutputAsync(["info", "--format", "{{.ID}}"], environment: inner);
             Assert.NotEqual(hostVersion, innerVersion);
 
             // Whoever reaches the socket is root in the daemon: only its owner may enter the directory.
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(pipeline.Daemon.SocketDirectory));
 
             await pipeline.SeedImagesAsync(Cancel);
-            var seeded = await DockerCli.OutputAsync(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], pipeline.Daemon.Endpoint.DockerHost);
+            var seeded = await DockerCli.OutputAsync(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], environment: inner);
             Assert.Contains("dindbuild/python:trixie", seeded.Split('\n'));
 
             await pipeline.BuildImageAsync(Cancel);
-            var built = await DockerCli.OutputAsync(["image", "inspect", "--format", "{{.Id}}", settings.ImageTag], pipeline.Daemon.Endpoint.DockerHost);
+            var built = await DockerCli.OutputAsync(["image", "inspect", "--format", "{{.Id}}", settings.ImageTag], environment: inner);
             Assert.Equal(pipeline.BuiltImage!.Id, built);
 
             // The image lives only in the session's daemon, never on the host.
@@ -140,7 +141,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
 
         // The inner daemon can really run a container (cgroups writable, mounts allowed).
         await pipeline.SeedImagesAsync(Cancel);
-        var run = await DockerCli.RunAsync(["run", "--rm", "dindbuild/python:trixie", "python3", "-c", "print('inner ok')"], pipeline.Daemon.Endpoint.DockerHost);
+        var run = await DockerCli.RunAsync(["run", "--rm", "dindbuild/python:trixie", "python3", "-c", "print('inner ok')"], environment: DockerCli.EnvironmentFor(pipeline.Daemon.Endpoint));
         Assert.True(run.ExitCode == 0, run.StandardError);
         Assert.Contains("inner ok", run.StandardOutput, StringComparison.Ordinal);
     }

@@ -55,9 +55,10 @@ public sealed class ModeTests(EngineFixture engine)
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(state));
 
             // The saved environment lets other tools use the daemon: the docker CLI here.
-            var environment = File.ReadAllLines(Path.ChangeExtension(state, ".env")).Select(line => line.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
-            Assert.StartsWith("unix://", environment["DOCKER_HOST"], StringComparison.Ordinal);
-            Assert.StartsWith("26.", await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"], environment["DOCKER_HOST"]), StringComparison.Ordinal);
+            var environment = File.ReadAllLines(Path.ChangeExtension(state, ".env")).Select(line => line.Split('=', 2)).ToDictionary(pair => pair[0], pair => (string?)pair[1]);
+            Assert.StartsWith("tcp://127.0.0.1:", environment["DOCKER_HOST"], StringComparison.Ordinal);
+            Assert.Equal("1", environment["DOCKER_TLS_VERIFY"]);
+            Assert.StartsWith("26.", await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"], environment: environment), StringComparison.Ordinal);
 
             foreach (var step in new[] { "WaitForDaemon", "SeedImages", "BuildImage", "RunTests", "ExportArtifacts" })
             {

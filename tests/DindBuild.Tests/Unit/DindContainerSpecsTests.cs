@@ -11,7 +11,7 @@ public sealed class DindContainerSpecsTests
     [Fact]
     public void Privileged_is_what_docker_dind_documents()
     {
-        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Privileged, "data", "/tmp/sock");
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Privileged, "data", "/tmp/sock", "net", tls: true);
 
         Assert.True(spec.Privileged);
         Assert.Empty(spec.CapabilitiesToAdd);
@@ -20,7 +20,7 @@ public sealed class DindContainerSpecsTests
     [Fact]
     public void Capabilities_asks_for_the_bounding_set_unconfined_but_never_privileged()
     {
-        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "data", "/tmp/sock");
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "data", "/tmp/sock", "net", tls: true);
 
         Assert.False(spec.Privileged);
         Assert.Equal(LinuxCapabilities.InBoundingSet(), spec.CapabilitiesToAdd);
@@ -33,7 +33,7 @@ public sealed class DindContainerSpecsTests
     [Fact]
     public void The_data_root_is_a_volume_and_the_socket_directory_is_shared_with_the_host()
     {
-        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "dindbuild-s1-data", "/tmp/dindbuild-s1");
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "dindbuild-s1-data", "/tmp/dindbuild-s1", "dindbuild-s1", tls: true);
 
         Assert.Contains(new MountSpec(MountKind.Volume, "dindbuild-s1-data", "/var/lib/docker"), spec.Mounts);
         Assert.Contains(new MountSpec(MountKind.Bind, "/tmp/dindbuild-s1", DindDaemon.SocketDirectoryInContainer), spec.Mounts);
@@ -43,8 +43,31 @@ public sealed class DindContainerSpecsTests
     }
 
     [Fact]
+    public void With_TLS_the_daemon_listens_with_tlsverify_published_on_loopback_only()
+    {
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "d", "/s", "dindbuild-s1", tls: true);
+
+        Assert.Contains("--tlsverify", spec.Command!.Value);
+        Assert.Contains($"--host=tcp://0.0.0.0:{DindContainerSpecs.TlsPort}", spec.Command.Value);
+        Assert.Equal([new PortPublication(DindContainerSpecs.TlsPort, "127.0.0.1")], spec.PublishedPorts);
+        Assert.Equal("dindbuild-s1", spec.NetworkMode);
+        Assert.Contains("docker", spec.NetworkAliases);
+    }
+
+    [Fact]
+    public void With_TLS_off_dockerd_is_told_so_and_no_port_is_published()
+    {
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "d", "/s", "n", tls: false);
+
+        Assert.Contains("--tls=false", spec.Command!.Value);
+        Assert.DoesNotContain(spec.Command.Value, argument => argument.StartsWith("--host=tcp://", StringComparison.Ordinal));
+        Assert.Empty(spec.PublishedPorts);
+        Assert.Empty(spec.Environment);
+    }
+
+    [Fact]
     public void Auto_must_be_resolved_before_a_container_is_created() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => DindContainerSpecs.For("s1", "i", PrivilegeProfile.Auto, "d", "/s"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DindContainerSpecs.For("s1", "i", PrivilegeProfile.Auto, "d", "/s", "n", tls: true));
 
     [Theory]
     [InlineData(0x1UL, new[] { "CHOWN" })]
