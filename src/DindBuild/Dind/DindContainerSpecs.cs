@@ -14,7 +14,7 @@ public static class DindContainerSpecs
 
     public const int TlsPort = 2376;
 
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls)
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc")
     {
         string[] listeners =
         [
@@ -66,6 +66,7 @@ public static class DindContainerSpecs
                 // Docker 26 inside writes /proc/sys (IPv6 off on container interfaces).
                 UnconfinedSystemPaths = true,
             },
+            PrivilegeProfile.Sysbox => spec with { Runtime = sysboxRuntime },
             _ => throw new ArgumentOutOfRangeException(nameof(profile), profile, "resolve 'auto' before creating the container"),
         };
     }

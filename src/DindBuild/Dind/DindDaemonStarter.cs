@@ -20,7 +20,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
     /// and starts it; with TLS on, writes the certificates once the container's addresses are known.
     /// Every resource is labelled first, so teardown finds it even if this method fails half-way.
     /// </summary>
-    public async Task<DindDaemon> StartAsync(string sessionId, string image, PrivilegeProfile requested, DindTlsOptions tls, CancellationToken cancellationToken)
+    public async Task<DindDaemon> StartAsync(string sessionId, string image, PrivilegeProfile requested, DindOptions options, CancellationToken cancellationToken)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -42,15 +42,26 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         DindDaemon daemon;
         try
         {
-            daemon = await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, profile, dataVolume, socketDirectory, network), tls.Enabled, cancellationToken).ConfigureAwait(false);
+            daemon = await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, profile, dataVolume, socketDirectory, network), options, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerOperationException ex) when (requested == PrivilegeProfile.Auto)
         {
             log.Warning("The runtime refused a --privileged DinD container ({Reason}); falling back to the 'capabilities' profile", ex.EngineMessage);
-            daemon = await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory, network), tls.Enabled, cancellationToken).ConfigureAwait(false);
+            daemon = await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory, network), options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerOperationException ex)
+        {
+            throw new DindBuildException(
+                FailureKind.Infrastructure,
+                $"The DinD container could not start with the '{profile.ToString().ToLowerInvariant()}' privilege profile: {ex.EngineMessage}",
+                $"image {image}; {ex.Operation}",
+                profile == PrivilegeProfile.Sysbox
+                    ? $"install the '{options.SysboxRuntime}' runtime on the host engine (or name yours with '--runtime'), or choose another '--privilege'."
+                    : "choose another '--privilege' ('auto' falls back from privileged to capabilities).",
+                ex);
         }
 
-        return tls.Enabled ? await SecureAsync(daemon, tls, cancellationToken).ConfigureAwait(false) : daemon;
+        return options.Tls ? await SecureAsync(daemon, options, cancellationToken).ConfigureAwait(false) : daemon;
     }
 
     /// <summary>
@@ -58,7 +69,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
     /// localhost, 127.0.0.1 and any extra) and the client certificate; the server's go into the
     /// container, where the entry script is waiting for them, the client's into the private directory.
     /// </summary>
-    private async Task<DindDaemon> SecureAsync(DindDaemon daemon, DindTlsOptions tls, CancellationToken cancellationToken)
+    private async Task<DindDaemon> SecureAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
         var status = await host.Containers.InspectAsync(daemon.ContainerId, cancellationToken).ConfigureAwait(false)
             ?? throw new DindBuildException(FailureKind.Infrastructure, $"The DinD container {daemon.ContainerName} disappeared right after it started.");
@@ -67,8 +78,8 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
             throw new DindBuildException(FailureKind.Infrastructure, $"The engine did not publish port {DindContainerSpecs.TlsPort} of {daemon.ContainerName}.", $"published: {string.Join(", ", status.PublishedPorts)}");
         }
 
-        var ipAddresses = status.IpAddresses.Select(IPAddress.Parse).Append(IPAddress.Loopback).Concat(tls.ExtraNames.Select(TryParseAddress).OfType<IPAddress>());
-        string[] dnsNames = ["docker", "localhost", daemon.ContainerName, status.Hostname, .. tls.ExtraNames.Where(name => TryParseAddress(name) is null)];
+        var ipAddresses = status.IpAddresses.Select(IPAddress.Parse).Append(IPAddress.Loopback).Concat(options.TlsExtraNames.Select(TryParseAddress).OfType<IPAddress>());
+        string[] dnsNames = ["docker", "localhost", daemon.ContainerName, status.Hostname, .. options.TlsExtraNames.Where(name => TryParseAddress(name) is null)];
         using var material = TlsMaterial.Generate(daemon.ContainerName, dnsNames.Where(name => name.Length > 0), ipAddresses);
         material.WriteClientDirectory(daemon.ClientCertificateDirectory);
         using (var server = material.ServerDirectoryAsTar(DindContainerSpecs.ServerCertificateDirectory))
@@ -125,10 +136,10 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         }
     }
 
-    private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, bool tls, CancellationToken cancellationToken)
+    private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, tls);
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -138,7 +149,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
             }
 
             await host.Containers.StartAsync(id, cancellationToken).ConfigureAwait(false);
-            log.Information("Started DinD container {Name} ({Image}, profile '{Profile}', TLS {Tls})", spec.Name, daemon.Image, daemon.Profile.ToString().ToLowerInvariant(), tls ? "on" : "off");
+            log.Information("Started DinD container {Name} ({Image}, profile '{Profile}', TLS {Tls})", spec.Name, daemon.Image, daemon.Profile.ToString().ToLowerInvariant(), options.Tls ? "on" : "off");
             return daemon with { ContainerId = id };
         }
         catch (DockerOperationException)

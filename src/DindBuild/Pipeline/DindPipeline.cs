@@ -132,8 +132,8 @@ public sealed class DindPipeline : IAsyncDisposable
         // Saved before anything is created: a later Teardown step must find a half-started session too.
         _state = NewState(DindSocketEndpoint(SessionId), _host!.Endpoint);
         SaveState();
-        var tls = new DindTlsOptions(Settings.Tls, Settings.TlsExtraNames);
-        var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, tls, cancellationToken).ConfigureAwait(false);
+        var options = new DindOptions(Settings.Tls, Settings.TlsExtraNames, Settings.SysboxRuntime);
+        var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, options, cancellationToken).ConfigureAwait(false);
         _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost, TlsCertificateDirectory = started.Endpoint.TlsCertificateDirectory };
         SaveState();
     });

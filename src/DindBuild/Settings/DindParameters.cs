@@ -45,6 +45,8 @@ public static class DindParameters
             s => ParameterValues.Duration(s.DaemonStartTimeout), (s, v) => s.WithDaemonStartTimeout(ParameterValues.Duration(v))),
         new("privilege", $"DinD container privileges: {ParameterValues.Names<PrivilegeProfile>()}",
             s => s.PrivilegeProfile.ToString().ToLowerInvariant(), (s, v) => s.WithPrivilegeProfile(ParameterValues.Enum<PrivilegeProfile>(v))),
+        new("runtime", "OCI runtime for '--privilege sysbox'",
+            s => s.SysboxRuntime, (s, v) => s.WithSysboxRuntime(NonEmpty(v))),
         new("tls", "Give the DinD daemon a mutual-TLS endpoint on 127.0.0.1 with per-session certificates; false: its private socket only",
             s => s.Tls ? "true" : "false", (s, v) => s.WithTls(ParameterValues.Boolean(v))) { IsSwitch = true },
         new("tls-san", "Extra DNS name or IP address for the DinD daemon's certificate (repeatable)",

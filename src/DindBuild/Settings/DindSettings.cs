@@ -60,6 +60,9 @@ public sealed record DindSettings
 
     public PrivilegeProfile PrivilegeProfile { get; init; } = PrivilegeProfile.Auto;
 
+    /// <summary>The OCI runtime of the <c>sysbox</c> profile.</summary>
+    public string SysboxRuntime { get; init; } = "sysbox-runc";
+
     /// <summary>Leave the DinD daemon running after the run (for debugging or step-by-step use).</summary>
     public bool KeepDaemon { get; init; }
 
@@ -120,6 +123,8 @@ public sealed record DindSettings
     public DindSettings WithDaemonStartTimeout(TimeSpan timeout) => this with { DaemonStartTimeout = timeout };
 
     public DindSettings WithPrivilegeProfile(PrivilegeProfile profile) => this with { PrivilegeProfile = profile };
+
+    public DindSettings WithSysboxRuntime(string runtime) => this with { SysboxRuntime = runtime };
 
     public DindSettings WithKeepDaemon(bool keep) => this with { KeepDaemon = keep };
 

@@ -11,4 +11,7 @@ public enum PrivilegeProfile
 
     /// <summary>Every capability the host can grant, seccomp/AppArmor/system paths unconfined, no device access beyond the default.</summary>
     Capabilities,
+
+    /// <summary>No extra privileges at all: a runtime such as sysbox-runc makes the container a safe Docker host.</summary>
+    Sysbox,
 }
