@@ -12,6 +12,8 @@ public sealed class SessionStore(string directory)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
+        // Explicit, so hosts that turn reflection-based serialization off by default still work.
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
