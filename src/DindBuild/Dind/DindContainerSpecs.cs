@@ -60,7 +60,12 @@ public static class DindContainerSpecs
             PrivilegeProfile.Privileged => spec with { Privileged = true },
             PrivilegeProfile.Capabilities => spec with
             {
-                CapabilitiesToAdd = [.. LinuxCapabilities.InBoundingSet()],
+                // Exactly the measured minimum, as far as the host can grant it.
+                CapabilitiesToDrop = ["ALL"],
+                CapabilitiesToAdd = [.. LinuxCapabilities.DindMinimum.Intersect(LinuxCapabilities.InBoundingSet())],
+
+                // seccomp: the default profile blocks keyctl, so inner runc cannot create session keyrings.
+                // AppArmor: docker-default forbids mount on hosts that have AppArmor (not this kind of machine).
                 SecurityOptions = ["seccomp=unconfined", "apparmor=unconfined"],
 
                 // Docker 26 inside writes /proc/sys (IPv6 off on container interfaces).

@@ -25,6 +25,9 @@ public sealed record ContainerSpec(string Image)
 
     public ImmutableArray<string> CapabilitiesToAdd { get; init; } = [];
 
+    /// <summary><c>--cap-drop</c>; with <c>ALL</c> and <see cref="CapabilitiesToAdd"/> the set is exact.</summary>
+    public ImmutableArray<string> CapabilitiesToDrop { get; init; } = [];
+
     public ImmutableArray<string> SecurityOptions { get; init; } = [];
 
     /// <summary>

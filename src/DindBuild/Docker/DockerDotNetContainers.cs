@@ -28,6 +28,7 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
             {
                 Privileged = spec.Privileged,
                 CapAdd = spec.CapabilitiesToAdd.IsEmpty ? null! : spec.CapabilitiesToAdd.ToList()!,
+                CapDrop = spec.CapabilitiesToDrop.IsEmpty ? null! : spec.CapabilitiesToDrop.ToList()!,
                 SecurityOpt = spec.SecurityOptions.IsEmpty ? null! : spec.SecurityOptions.ToList()!,
                 NetworkMode = spec.NetworkMode!,
                 Runtime = spec.Runtime!,

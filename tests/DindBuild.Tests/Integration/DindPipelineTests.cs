@@ -1,4 +1,5 @@
 using DindBuild.Diagnostics;
+using DindBuild.Dind;
 using DindBuild.Pipeline;
 using DindBuild.Settings;
 using DindBuild.Tests.Infrastructure;
@@ -135,9 +136,15 @@ public sealed class DindPipelineTests(EngineFixture engine)
         await pipeline.StartDaemonAsync(Cancel);
         await pipeline.WaitForDaemonAsync(Cancel);
 
-        var privileged = await DockerCli.OutputAsync(["inspect", "--format", "{{.HostConfig.Privileged}} {{json .HostConfig.SecurityOpt}}", pipeline.Daemon!.ContainerId]);
+        var privileged = await DockerCli.OutputAsync(["inspect", "--format", "{{.HostConfig.Privileged}} {{json .HostConfig.SecurityOpt}} {{json .HostConfig.CapDrop}}", pipeline.Daemon!.ContainerId]);
         Assert.StartsWith("false ", privileged, StringComparison.Ordinal);
         Assert.Contains("seccomp=unconfined", privileged, StringComparison.Ordinal);
+        Assert.Contains("[\"ALL\"]", privileged, StringComparison.Ordinal);
+
+        // The container's effective set is exactly the minimum: no SYS_MODULE, no SYS_PTRACE.
+        var status = await DockerCli.OutputAsync(["exec", pipeline.Daemon.ContainerId, "grep", "CapEff", "/proc/1/status"]);
+        var effective = ulong.Parse(status.Split(':')[1].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(LinuxCapabilities.DindMinimum.Order(), LinuxCapabilities.FromMask(effective).Order());
 
         // The inner daemon can really run a container (cgroups writable, mounts allowed).
         await pipeline.SeedImagesAsync(Cancel);

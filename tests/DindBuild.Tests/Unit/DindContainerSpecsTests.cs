@@ -18,13 +18,18 @@ public sealed class DindContainerSpecsTests
     }
 
     [Fact]
-    public void Capabilities_asks_for_the_bounding_set_unconfined_but_never_privileged()
+    public void Capabilities_asks_for_exactly_the_measured_minimum_never_privileged()
     {
         var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, "data", "/tmp/sock", "net", tls: true);
 
         Assert.False(spec.Privileged);
-        Assert.Equal(LinuxCapabilities.InBoundingSet(), spec.CapabilitiesToAdd);
+        Assert.Equal(["ALL"], spec.CapabilitiesToDrop);
+        Assert.Equal(16, spec.CapabilitiesToAdd.Length);
         Assert.Contains("SYS_ADMIN", spec.CapabilitiesToAdd);
+        Assert.Contains("NET_ADMIN", spec.CapabilitiesToAdd);
+        Assert.Contains("MKNOD", spec.CapabilitiesToAdd);
+        Assert.DoesNotContain("SYS_MODULE", spec.CapabilitiesToAdd);
+        Assert.DoesNotContain("SYS_PTRACE", spec.CapabilitiesToAdd);
         Assert.Contains("seccomp=unconfined", spec.SecurityOptions);
         Assert.Contains("apparmor=unconfined", spec.SecurityOptions);
         Assert.True(spec.UnconfinedSystemPaths);
