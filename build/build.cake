@@ -15,12 +15,20 @@ var target = Argument("target", "DindTest");
 var repositoryRoot = MakeAbsolute(Directory("..")).FullPath;
 var masker = new SecretMasker();
 var log = DindLogging.CreateConsoleLogger(verbose: Context.Log.Verbosity >= Verbosity.Verbose, masker);
-var settings = DindParameters.Read(
-    repositoryRoot,
-    name => HasArgument(name) ? Arguments<string>(name).ToList() : new List<string>(),
-    Environment.GetEnvironmentVariable);
+DindSettings settings;
+try
+{
+    settings = DindParameters.Read(
+        repositoryRoot,
+        name => HasArgument(name) ? Arguments<string>(name).ToList() : new List<string>(),
+        Environment.GetEnvironmentVariable);
+}
+catch (DindBuildException ex)
+{
+    throw new CakeException(ExitCodes.For(ex), ex.Message);
+}
 var signals = ShutdownSignals.Install(log);
-var pipeline = new DindPipeline(settings, log, masker: masker);
+var pipeline = new DindPipeline(settings, log, masker: masker, wholeRun: string.Equals(target, "DindTest", StringComparison.OrdinalIgnoreCase));
 var cancel = signals.Token;
 
 Task("ProvisionEngine")
@@ -74,6 +82,10 @@ Task("Teardown")
     .Description("Remove every container, volume and network labelled with the session (this run's, or a saved one)")
     .Does(() => pipeline.TeardownAsync());
 
+Task("Reap")
+    .Description("Remove the sessions whose build process is gone (killed runs); --reap-older-than also retires old kept sessions")
+    .Does(() => pipeline.ReapAsync(cancel));
+
 Task("DindTest")
     .Description("The whole lifecycle: start, wait, seed, build, test, export; teardown always runs last")
     .IsDependentOn("ExportArtifacts")
@@ -100,7 +112,7 @@ Teardown(context =>
 {
     try
     {
-        pipeline.FinishAsync(wholeRun: string.Equals(target, "DindTest", StringComparison.OrdinalIgnoreCase)).GetAwaiter().GetResult();
+        pipeline.FinishAsync().GetAwaiter().GetResult();
     }
     finally
     {
@@ -112,7 +124,15 @@ Teardown(context =>
 if (!Tasks.Any(task => string.Equals(task.Name, target, StringComparison.OrdinalIgnoreCase)))
 {
     var names = string.Join(Environment.NewLine, Tasks.Select(task => $"  {task.Name,-16} {task.Description}"));
-    throw new ArgumentException($"Unknown target '{target}'. The targets are:{Environment.NewLine}{names}");
+    throw new CakeException(ExitCodes.BadParameters, $"Unknown target '{target}'. The targets are:{Environment.NewLine}{names}");
 }
 
-RunTarget(target);
+try
+{
+    RunTarget(target);
+}
+catch (Exception ex) when (ExitCodes.For(ex) is var code && code != ExitCodes.Unexpected)
+{
+    // Thrown here, outside any task, Cake exits with this code (inside a task it would be 1).
+    throw new CakeException(code, ex.Message);
+}

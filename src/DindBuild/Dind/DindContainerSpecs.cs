@@ -14,7 +14,7 @@ public static class DindContainerSpecs
 
     public const int TlsPort = 2376;
 
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc")
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null)
     {
         string[] listeners =
         [
@@ -41,7 +41,7 @@ public static class DindContainerSpecs
             Entrypoint = ["/bin/sh", EntrypointPath],
             Command = [.. listeners, .. tlsFlags],
             Environment = tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : [],
-            Labels = SessionLabels.For(sessionId, "dind"),
+            Labels = SessionLabels.For(sessionId, "dind", owner),
             NetworkMode = network,
             NetworkAliases = ["docker"],
 

@@ -1,4 +1,17 @@
 namespace DindBuild.Dind;
 
 /// <summary>What the DinD container is given beyond its image and privilege profile.</summary>
-public sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames, string SysboxRuntime);
+public sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames, string SysboxRuntime)
+{
+    /// <summary>The owner label of every resource created (see <see cref="Pipeline.ProcessOwner"/>).</summary>
+    public string Owner { get; init; } = Pipeline.ProcessOwner.Current;
+
+    /// <summary>A named volume kept across runs as the daemon's data root (its layer cache); null for an ephemeral one.</summary>
+    public string? CacheVolume { get; init; }
+
+    /// <summary>How long to wait for another daemon to release the cache volume.</summary>
+    public TimeSpan CacheWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When the cache stays busy: true runs on an ephemeral data root, false fails.</summary>
+    public bool CacheFallbackToEphemeral { get; init; } = true;
+}

@@ -165,6 +165,22 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
         return containers.Select(container => container.ID).ToList();
     }
 
+    public async Task<IReadOnlyList<string>> ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken)
+    {
+        var containers = await client.Containers.ListContainersAsync(
+            new ContainersListParameters { All = false, Filters = new Dictionary<string, IDictionary<string, bool>> { ["volume"] = new Dictionary<string, bool> { [volume] = true } } },
+            cancellationToken).ConfigureAwait(false);
+        return containers.Select(container => container.ID).ToList();
+    }
+
+    public async Task<IReadOnlyList<LabelledResource>> ListWithLabelAsync(string key, CancellationToken cancellationToken)
+    {
+        var containers = await client.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = LabelFilter.ForKey(key) },
+            cancellationToken).ConfigureAwait(false);
+        return containers.Select(container => new LabelledResource(container.ID, LabelFilter.Copy(container.Labels))).ToList();
+    }
+
     private static Mount ToMount(MountSpec mount) => new()
     {
         Type = mount.Kind == MountKind.Bind ? "bind" : "volume",

@@ -31,4 +31,10 @@ internal sealed class DockerDotNetNetworks(DockerClient client) : IDockerNetwork
         var networks = await client.Networks.ListNetworksAsync(new NetworksListParameters { Filters = LabelFilter.For(key, value) }, cancellationToken).ConfigureAwait(false);
         return networks.Select(network => network.ID).ToList();
     }
+
+    public async Task<IReadOnlyList<LabelledResource>> ListWithLabelAsync(string key, CancellationToken cancellationToken)
+    {
+        var networks = await client.Networks.ListNetworksAsync(new NetworksListParameters { Filters = LabelFilter.ForKey(key) }, cancellationToken).ConfigureAwait(false);
+        return networks.Select(network => new LabelledResource(network.ID, LabelFilter.Copy(network.Labels))).ToList();
+    }
 }

@@ -21,9 +21,28 @@ internal sealed class DockerDotNetVolumes(DockerClient client) : IDockerVolumes
         }
     }
 
+    public async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Volumes.InspectAsync(name, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
     public async Task<IReadOnlyList<string>> ListNamesByLabelAsync(string key, string value, CancellationToken cancellationToken)
     {
         var response = await client.Volumes.ListAsync(new VolumesListParameters { Filters = LabelFilter.For(key, value) }, cancellationToken).ConfigureAwait(false);
         return response.Volumes?.Select(volume => volume.Name).ToList() ?? [];
+    }
+
+    public async Task<IReadOnlyList<LabelledResource>> ListWithLabelAsync(string key, CancellationToken cancellationToken)
+    {
+        var response = await client.Volumes.ListAsync(new VolumesListParameters { Filters = LabelFilter.ForKey(key) }, cancellationToken).ConfigureAwait(false);
+        return response.Volumes?.Select(volume => new LabelledResource(volume.Name, LabelFilter.Copy(volume.Labels))).ToList() ?? [];
     }
 }

@@ -62,6 +62,12 @@ public interface IDockerContainers
 
     /// <summary><c>docker ps --all --quiet --filter label=KEY=VALUE</c>.</summary>
     Task<IReadOnlyList<string>> ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken);
+
+    /// <summary><c>docker ps --quiet --filter volume=NAME</c>: running containers that mount the volume.</summary>
+    Task<IReadOnlyList<string>> ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken);
+
+    /// <summary><c>docker ps --all --filter label=KEY</c>, with each container's labels.</summary>
+    Task<IReadOnlyList<LabelledResource>> ListWithLabelAsync(string key, CancellationToken cancellationToken);
 }
 
 public interface IDockerImages
@@ -93,8 +99,14 @@ public interface IDockerVolumes
     /// <summary><c>docker volume rm --force</c>; a volume already gone is not an error.</summary>
     Task RemoveAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary><c>docker volume inspect</c>: whether the volume exists.</summary>
+    Task<bool> ExistsAsync(string name, CancellationToken cancellationToken);
+
     /// <summary><c>docker volume ls --quiet --filter label=KEY=VALUE</c>.</summary>
     Task<IReadOnlyList<string>> ListNamesByLabelAsync(string key, string value, CancellationToken cancellationToken);
+
+    /// <summary><c>docker volume ls --filter label=KEY</c>, with each volume's labels.</summary>
+    Task<IReadOnlyList<LabelledResource>> ListWithLabelAsync(string key, CancellationToken cancellationToken);
 }
 
 public interface IDockerNetworks
@@ -107,4 +119,10 @@ public interface IDockerNetworks
 
     /// <summary><c>docker network ls --quiet --filter label=KEY=VALUE</c>.</summary>
     Task<IReadOnlyList<string>> ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken);
+
+    /// <summary><c>docker network ls --filter label=KEY</c>, with each network's labels.</summary>
+    Task<IReadOnlyList<LabelledResource>> ListWithLabelAsync(string key, CancellationToken cancellationToken);
 }
+
+/// <summary>A container, volume or network and its labels.</summary>
+public sealed record LabelledResource(string Id, IReadOnlyDictionary<string, string> Labels);

@@ -29,14 +29,22 @@ public sealed class DindPipeline : IAsyncDisposable
     private readonly RootfsImageBuilder _recipes;
     private readonly SessionStore _store;
     private readonly SecretMasker _masker;
+    private readonly bool _wholeRun;
+    private readonly string _owner;
     private IDockerEngine? _host;
     private IDockerEngine? _target;
     private SessionState? _state;
     private bool _finished;
 
-    public DindPipeline(DindSettings settings, ILogger log, Func<string, string?>? environment = null, SecretMasker? masker = null)
+    /// <summary>
+    /// <c>wholeRun</c>: true for a run that ends with its session removed (DindTest); false for a single
+    /// step, whose session is kept, saved, for the next step — and owned by "kept", so the reaper leaves it alone.
+    /// </summary>
+    public DindPipeline(DindSettings settings, ILogger log, Func<string, string?>? environment = null, SecretMasker? masker = null, bool wholeRun = true)
     {
         Settings = settings;
+        _wholeRun = wholeRun;
+        _owner = wholeRun && !settings.KeepDaemon ? ProcessOwner.Current : ProcessOwner.Kept;
         _log = log;
         _masker = masker ?? new SecretMasker();
         foreach (var secret in settings.Secrets)
@@ -127,12 +135,19 @@ public sealed class DindPipeline : IAsyncDisposable
             return;
         }
 
+        await QuickReapAsync(_host!, cancellationToken).ConfigureAwait(false);
         var image = await new DindImageResolver(_host!, _recipes, _log).ResolveAsync(Settings.DindImage, cancellationToken).ConfigureAwait(false);
 
         // Saved before anything is created: a later Teardown step must find a half-started session too.
         _state = NewState(DindSocketEndpoint(SessionId), _host!.Endpoint);
         SaveState();
-        var options = new DindOptions(Settings.Tls, Settings.TlsExtraNames, Settings.SysboxRuntime);
+        var options = new DindOptions(Settings.Tls, Settings.TlsExtraNames, Settings.SysboxRuntime)
+        {
+            Owner = _owner,
+            CacheVolume = Settings.CacheVolume,
+            CacheWait = Settings.CacheWait,
+            CacheFallbackToEphemeral = Settings.CacheBusyFallsBack,
+        };
         var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, options, cancellationToken).ConfigureAwait(false);
         _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost, TlsCertificateDirectory = started.Endpoint.TlsCertificateDirectory };
         SaveState();
@@ -203,6 +218,7 @@ public sealed class DindPipeline : IAsyncDisposable
         {
             DaemonSocketSource = !Settings.MountDockerSocket ? null : Mode == DockerMode.Dood ? Settings.DockerSocket : DaemonSocketInContainers,
             DaemonSocketRequired = Mode != DockerMode.External,
+            Owner = _owner,
         };
         var result = await new TestRunner(target, _log).RunAsync(request, cancellationToken).ConfigureAwait(false);
         TestResult = result;
@@ -239,6 +255,19 @@ public sealed class DindPipeline : IAsyncDisposable
             .ConfigureAwait(false);
     });
 
+    /// <summary>The Reap target: removes the sessions whose owner process is gone, and those older than <c>--reap-older-than</c>.</summary>
+    public Task ReapAsync(CancellationToken cancellationToken) => StepAsync("Reap", async () =>
+    {
+        await ProvisionEngineAsync(cancellationToken).ConfigureAwait(false);
+        var reaped = await new SessionReaper(_host ?? _target!, _log).ReapAsync(Settings.ReapOlderThan, cancellationToken).ConfigureAwait(false);
+        foreach (var sessionId in reaped)
+        {
+            _store.Delete(sessionId);
+        }
+
+        _log.Information("Reaped {Count} session(s)", reaped.Count);
+    });
+
     /// <summary>
     /// The Teardown target: removes every resource labelled with the session (from this process or
     /// saved by an earlier one) and forgets the session. Never stops a daemon DindBuild did not start.
@@ -255,10 +284,10 @@ public sealed class DindPipeline : IAsyncDisposable
     });
 
     /// <summary>
-    /// End of a build process. A whole run (<paramref name="wholeRun"/>: DindTest) removes its session
-    /// unless keep-daemon is set; a single step keeps it, saved, for the next step.
+    /// End of a build process. A whole run (DindTest) removes its session unless keep-daemon is set;
+    /// a single step keeps it, saved, for the next step.
     /// </summary>
-    public async Task FinishAsync(bool wholeRun)
+    public async Task FinishAsync()
     {
         if (_finished)
         {
@@ -273,7 +302,7 @@ public sealed class DindPipeline : IAsyncDisposable
                 return;
             }
 
-            if (wholeRun && !Settings.KeepDaemon)
+            if (_wholeRun && !Settings.KeepDaemon)
             {
                 await StepAsync("Teardown", TearDownSessionAsync).ConfigureAwait(false);
                 return;
@@ -322,7 +351,29 @@ public sealed class DindPipeline : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => new(FinishAsync(wholeRun: true));
+    public ValueTask DisposeAsync() => new(FinishAsync());
+
+    /// <summary>Before a new daemon starts: what killed runs left behind goes first. Never fails the run.</summary>
+    private async Task QuickReapAsync(IDockerEngine engine, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reaped = await new SessionReaper(engine, _log).ReapAsync(olderThan: null, cancellationToken).ConfigureAwait(false);
+            foreach (var sessionId in reaped)
+            {
+                _store.Delete(sessionId);
+            }
+
+            if (reaped.Count > 0)
+            {
+                _log.Information("Reaped {Count} session(s) left behind by killed runs", reaped.Count);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _log.Warning("Could not reap sessions left behind by killed runs: {Reason}", ex.Message);
+        }
+    }
 
     private SessionState NewState(DockerEndpoint daemon, DockerEndpoint resources) =>
         new(SessionId, Mode, daemon.DockerHost, daemon.TlsCertificateDirectory)

@@ -56,6 +56,15 @@ public static class DindParameters
             (s, v) => s.WithRegistryCredentials(RegistryCredential.ParseAuthConfig(v))),
         new("keep-daemon", "Leave the DinD daemon running after the run",
             s => s.KeepDaemon ? "true" : "false", (s, v) => s.WithKeepDaemon(ParameterValues.Boolean(v))) { IsSwitch = true },
+        new("cache-volume", "Named volume kept across runs as the DinD daemon's data root (layer and image cache); one daemon at a time",
+            s => s.CacheVolume ?? "(none: an ephemeral data root)", (s, v) => s.WithCacheVolume(VolumeName(v))),
+        new("cache-wait", "How long to wait for another daemon to release the cache volume",
+            s => ParameterValues.Duration(s.CacheWait), (s, v) => s.WithCacheWait(ParameterValues.Duration(v))),
+        new("cache-busy", "When the cache volume stays busy: ephemeral (run without the cache) or fail",
+            s => s.CacheBusyFallsBack ? "ephemeral" : "fail",
+            (s, v) => s.WithCacheBusyFallsBack(v.Trim().ToLowerInvariant() switch { "ephemeral" => true, "fail" => false, _ => throw new FormatException($"'{v}' is not one of ephemeral|fail") })),
+        new("reap-older-than", "Reap: also remove sessions older than this whose owner cannot be checked (kept sessions, other hosts)",
+            s => s.ReapOlderThan is { } age ? ParameterValues.Duration(age) : "(only dead owners)", (s, v) => s.WithReapOlderThan(ParameterValues.Duration(v))),
         new("session-id", "Names this run's resources (org.dindbuild.session=<id>) and selects a saved session; random by default",
             _ => "(random)", (s, v) => s.WithSessionId(SessionId(v))),
     ];
@@ -126,6 +135,11 @@ public static class DindParameters
 
     private static string AbsolutePath(string value) =>
         value.StartsWith('/') && value.Length > 1 ? value.TrimEnd('/') : throw new FormatException($"'{value}' must be an absolute path, such as /artifacts");
+
+    private static string VolumeName(string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value, "^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+            ? value
+            : throw new FormatException($"'{value}' is not a volume name (letters, digits, '_', '.', '-')");
 
     private static string SessionId(string value) =>
         value.Length is >= 4 and <= 32 && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))

@@ -60,6 +60,17 @@ public sealed record DindSettings
 
     public PrivilegeProfile PrivilegeProfile { get; init; } = PrivilegeProfile.Auto;
 
+    /// <summary>A named volume kept across runs as the DinD daemon's data root, so unchanged rebuilds hit the layer cache.</summary>
+    public string? CacheVolume { get; init; }
+
+    public TimeSpan CacheWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When the cache volume stays busy: run on an ephemeral data root (true) or fail (false).</summary>
+    public bool CacheBusyFallsBack { get; init; } = true;
+
+    /// <summary>Reap also sessions older than this whose owner cannot be checked (kept sessions, other hosts).</summary>
+    public TimeSpan? ReapOlderThan { get; init; }
+
     /// <summary>The OCI runtime of the <c>sysbox</c> profile.</summary>
     public string SysboxRuntime { get; init; } = "sysbox-runc";
 
@@ -123,6 +134,14 @@ public sealed record DindSettings
     public DindSettings WithDaemonStartTimeout(TimeSpan timeout) => this with { DaemonStartTimeout = timeout };
 
     public DindSettings WithPrivilegeProfile(PrivilegeProfile profile) => this with { PrivilegeProfile = profile };
+
+    public DindSettings WithCacheVolume(string name) => this with { CacheVolume = name };
+
+    public DindSettings WithCacheWait(TimeSpan wait) => this with { CacheWait = wait };
+
+    public DindSettings WithCacheBusyFallsBack(bool fallBack) => this with { CacheBusyFallsBack = fallBack };
+
+    public DindSettings WithReapOlderThan(TimeSpan age) => this with { ReapOlderThan = age };
 
     public DindSettings WithSysboxRuntime(string runtime) => this with { SysboxRuntime = runtime };
 

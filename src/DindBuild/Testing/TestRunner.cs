@@ -19,13 +19,13 @@ public sealed class TestRunner(IDockerEngine engine, ILogger log)
 
     public async Task<TestRunResult> RunAsync(TestRunRequest request, CancellationToken cancellationToken)
     {
-        await engine.Volumes.CreateAsync(request.ArtifactsVolume, SessionLabels.For(request.SessionId, "artifacts"), cancellationToken).ConfigureAwait(false);
+        await engine.Volumes.CreateAsync(request.ArtifactsVolume, SessionLabels.For(request.SessionId, "artifacts", request.Owner), cancellationToken).ConfigureAwait(false);
         var spec = new ContainerSpec(request.Image)
         {
             Name = $"dindbuild-{request.SessionId}-tests",
             Command = request.Command is null ? null : ["sh", "-c", request.Command],
             Environment = request.Environment,
-            Labels = SessionLabels.For(request.SessionId, "tests"),
+            Labels = SessionLabels.For(request.SessionId, "tests", request.Owner),
             Mounts = [new MountSpec(MountKind.Volume, request.ArtifactsVolume, request.ArtifactsPath)],
         };
 
@@ -138,4 +138,6 @@ public sealed record TestRunRequest(
 
     /// <summary>When false, a socket that cannot be mounted is a warning, not a failure.</summary>
     public bool DaemonSocketRequired { get; init; } = true;
+
+    public string Owner { get; init; } = ProcessOwner.Current;
 }

@@ -19,6 +19,9 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     public List<string> RemovalOrder { get; } = [];
 
+    /// <summary>Extra labels (owner, created) by resource id or name.</summary>
+    public Dictionary<string, Dictionary<string, string>> ExtraLabels { get; } = [];
+
     public DockerEndpoint Endpoint { get; } = DockerEndpoint.UnixSocket("/fake/docker.sock");
 
     public IDockerSystem System => throw new NotSupportedException();
@@ -50,6 +53,16 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     Task IDockerNetworks.RemoveAsync(string id, CancellationToken cancellationToken) => Remove(id, () => NetworkList.RemoveAll(n => n.Id == id));
 
+    Task<IReadOnlyList<LabelledResource>> IDockerContainers.ListWithLabelAsync(string key, CancellationToken cancellationToken) => Labelled(ContainerList);
+
+    Task<IReadOnlyList<LabelledResource>> IDockerVolumes.ListWithLabelAsync(string key, CancellationToken cancellationToken) => Labelled(VolumeList);
+
+    Task<IReadOnlyList<LabelledResource>> IDockerNetworks.ListWithLabelAsync(string key, CancellationToken cancellationToken) => Labelled(NetworkList);
+
+    Task<IReadOnlyList<string>> IDockerContainers.ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task<bool> IDockerVolumes.ExistsAsync(string name, CancellationToken cancellationToken) => Task.FromResult(VolumeList.Any(v => v.Name == name));
+
     Task<string> IDockerContainers.CreateAsync(ContainerSpec spec, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
@@ -71,6 +84,18 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
     Task IDockerVolumes.CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     Task<string> IDockerNetworks.CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    private Task<IReadOnlyList<LabelledResource>> Labelled(List<(string Id, string Session)> resources) =>
+        Task.FromResult<IReadOnlyList<LabelledResource>>(resources.Select(resource =>
+        {
+            var labels = new Dictionary<string, string> { ["org.dindbuild.session"] = resource.Session };
+            foreach (var (key, value) in ExtraLabels.GetValueOrDefault(resource.Id) ?? [])
+            {
+                labels[key] = value;
+            }
+
+            return new LabelledResource(resource.Id, labels);
+        }).ToList());
 
     private Task Remove(string what, Action remove)
     {

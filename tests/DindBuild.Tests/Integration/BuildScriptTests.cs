@@ -32,7 +32,7 @@ public sealed class BuildScriptTests(EngineFixture engine)
 
         var run = await BuildScript.RunAsync(["--target=DindTest", "--test-env", "SAMPLE_FAIL=1", "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(3, run.ExitCode);
         Assert.Contains("The tests failed", run.Output, StringComparison.Ordinal);
         Assert.Equal(1, JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml")).Failures);
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
@@ -63,7 +63,7 @@ public sealed class BuildScriptTests(EngineFixture engine)
     {
         var run = await BuildScript.RunAsync(["NoSuchTarget"]);
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(2, run.ExitCode);
         Assert.Contains("Unknown target 'NoSuchTarget'", run.Output, StringComparison.Ordinal);
         foreach (var target in new[] { "StartDaemon", "WaitForDaemon", "SeedImages", "BuildImage", "RunTests", "ExportArtifacts", "Teardown", "DindTest", "Test" })
         {
@@ -92,8 +92,8 @@ public sealed class BuildScriptTests(EngineFixture engine)
         var session = BuildScript.NewSessionId();
         var run = await BuildScript.RunAsync(["DindTest", "--privilege", "superuser", "--session-id", session]);
 
-        Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("--privilege: 'superuser' is not one of auto|privileged|capabilities", run.Output, StringComparison.Ordinal);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--privilege: 'superuser' is not one of auto|privileged|capabilities|sysbox", run.Output, StringComparison.Ordinal);
         if (await DockerCli.RunAsync(["info"]) is { ExitCode: 0 })
         {
             Assert.Empty(await DockerCli.LabelledResourcesAsync(session));

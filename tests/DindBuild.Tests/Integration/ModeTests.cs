@@ -88,7 +88,7 @@ public sealed class ModeTests(EngineFixture engine)
     {
         var run = await BuildScript.RunAsync(["RunTests", "--exclusive", "--session-id", BuildScript.NewSessionId()]);
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(2, run.ExitCode);
         Assert.Contains("RunTests needs a session", run.Output, StringComparison.Ordinal);
         Assert.Contains("./build.sh StartDaemon", run.Output, StringComparison.Ordinal);
     }
@@ -101,7 +101,7 @@ public sealed class ModeTests(EngineFixture engine)
             ["DindTest", "--docker-mode", "external", "--daemon-timeout", "2s"],
             environment: new Dictionary<string, string?> { ["DOCKER_HOST"] = "tcp://127.0.0.1:9", ["DOCKER_CONFIG"] = config.Path, ["DOCKER_CONTEXT"] = null });
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(5, run.ExitCode);
         Assert.Contains("No Docker engine answered within 2 s", run.Output, StringComparison.Ordinal);
         Assert.Contains("tcp://127.0.0.1:9 (from DOCKER_HOST)", run.Output, StringComparison.Ordinal);
         Assert.Contains("docker context: none selected", run.Output, StringComparison.Ordinal);

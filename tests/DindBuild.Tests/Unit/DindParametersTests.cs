@@ -78,7 +78,7 @@ public sealed class DindParametersTests
 
         Assert.Equal(FailureKind.BadParameters, failure.Kind);
         Assert.Contains("4 parameters are invalid", failure.Message, StringComparison.Ordinal);
-        Assert.Contains("--privilege: 'superuser' is not one of auto|privileged|capabilities", failure.Evidence, StringComparison.Ordinal);
+        Assert.Contains("--privilege: 'superuser' is not one of auto|privileged|capabilities|sysbox", failure.Evidence, StringComparison.Ordinal);
         Assert.Contains("--artifacts-path: 'relative/path' must be an absolute path", failure.Evidence, StringComparison.Ordinal);
         Assert.Contains("--image-tag was given 2 times", failure.Evidence, StringComparison.Ordinal);
         Assert.Contains("DINDBUILD_TEST_TIMEOUT: 'soon' is not a duration", failure.Evidence, StringComparison.Ordinal);

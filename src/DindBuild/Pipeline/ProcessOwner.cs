@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace DindBuild.Pipeline;
+
+/// <summary>
+/// Who owns a session's resources: <c>HOST:PID:STARTTIME</c> of the build process. The start time
+/// (clock ticks since boot, from /proc) tells a live owner from a new process that reused its pid.
+/// A session kept for later steps is owned by <see cref="Kept"/>: only its age can retire it.
+/// </summary>
+public static class ProcessOwner
+{
+    public const string Kept = "kept";
+
+    public static string Current { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{StartTime(Environment.ProcessId) ?? "0"}";
+
+    /// <summary>False only when the owner is known to be gone: same host, and no process with that pid and start time.</summary>
+    public static bool IsAlive(string owner)
+    {
+        var parts = owner.Split(':');
+        if (owner == Kept || parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var pid))
+        {
+            // Another host's or a kept session: this machine cannot tell, so it counts as alive.
+            return true;
+        }
+
+        return StartTime(pid) is { } started && started == parts[2];
+    }
+
+    private static string? StartTime(int pid)
+    {
+        try
+        {
+            // Field 22; the command name (field 2) may contain spaces, so count from its closing parenthesis.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 19 ? fields[19] : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

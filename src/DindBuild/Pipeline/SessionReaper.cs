@@ -1,0 +1,53 @@
+using System.Globalization;
+using DindBuild.Docker;
+using Serilog;
+
+namespace DindBuild.Pipeline;
+
+/// <summary>
+/// Removes the sessions whose owner process is gone (a build killed with SIGKILL, a CI job cancelled
+/// hard) — no sidecar needed, the labels say who owns what. A session whose owner is alive, or that
+/// was kept for later steps, is never touched unless it is older than <c>olderThan</c>.
+/// </summary>
+public sealed class SessionReaper(IDockerEngine engine, ILogger log)
+{
+    /// <summary>Reaps what is dead; returns the reaped session ids.</summary>
+    public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken)
+    {
+        var resources = new List<LabelledResource>();
+        resources.AddRange(await engine.Containers.ListWithLabelAsync(SessionLabels.Session, cancellationToken).ConfigureAwait(false));
+        resources.AddRange(await engine.Volumes.ListWithLabelAsync(SessionLabels.Session, cancellationToken).ConfigureAwait(false));
+        resources.AddRange(await engine.Networks.ListWithLabelAsync(SessionLabels.Session, cancellationToken).ConfigureAwait(false));
+
+        var now = DateTimeOffset.UtcNow;
+        var dead = resources
+            .GroupBy(resource => resource.Labels[SessionLabels.Session])
+            .Where(session => session.All(resource => IsReapable(resource, olderThan, now)))
+            .Select(session => session.Key)
+            .ToList();
+
+        var teardown = new SessionTeardown(engine, log);
+        foreach (var sessionId in dead)
+        {
+            var socketDirectory = Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
+            var removed = await teardown.TeardownAsync(sessionId, socketDirectory).ConfigureAwait(false);
+            log.Information("Reaped session {Session}: {Count} resource(s) whose owner is gone", sessionId, removed);
+        }
+
+        return dead;
+    }
+
+    private static bool IsReapable(LabelledResource resource, TimeSpan? olderThan, DateTimeOffset now)
+    {
+        if (olderThan is { } age
+            && resource.Labels.TryGetValue(SessionLabels.Created, out var created)
+            && long.TryParse(created, CultureInfo.InvariantCulture, out var seconds)
+            && now - DateTimeOffset.FromUnixTimeSeconds(seconds) > age)
+        {
+            return true;
+        }
+
+        // No owner label: made by something older than the reaper; only its age can retire it.
+        return resource.Labels.TryGetValue(SessionLabels.Owner, out var owner) && !ProcessOwner.IsAlive(owner);
+    }
+}

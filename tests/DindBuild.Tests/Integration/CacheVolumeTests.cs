@@ -1,0 +1,59 @@
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>A persistent data root for the DinD daemon: layers survive, and one daemon at a time uses it.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class CacheVolumeTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task The_cache_volume_keeps_layers_across_runs_and_is_never_shared_by_two_daemons()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var cache = "dindbuild-test-cache-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var cold = await BuildScript.RunAsync(["DindTest", "--cache-volume", cache, "--artifacts-dir", artifacts.Combine("cold")]);
+            Assert.True(cold.ExitCode == 0, cold.Output);
+            Assert.Equal(cache, await DockerCli.OutputAsync(["volume", "inspect", "--format", "{{.Name}}", cache]));
+
+            var warm = await BuildScript.RunAsync(["DindTest", "--cache-volume", cache, "--artifacts-dir", artifacts.Combine("warm")]);
+            Assert.True(warm.ExitCode == 0, warm.Output);
+            Assert.Contains(warm.Lines, line => line.Contains("already in the session's daemon", StringComparison.Ordinal));
+            Assert.Contains(warm.Lines, line => line.Contains("build │  ---> Using cache", StringComparison.Ordinal));
+
+            // A run holds the cache; a second one waits, then fails or falls back as told.
+            var holderStarted = new TaskCompletionSource();
+            var holder = BuildScript.RunAsync(
+                ["DindTest", "--cache-volume", cache, "--artifacts-dir", artifacts.Combine("holder"), "--test-command", "echo tests-started; sleep 600"],
+                interruptWhen: line =>
+                {
+                    if (line.Contains("test │ tests-started", StringComparison.Ordinal))
+                    {
+                        holderStarted.TrySetResult();
+                    }
+
+                    return false;
+                });
+            await holderStarted.Task.WaitAsync(TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
+
+            var refused = await BuildScript.RunAsync(["DindTest", "--cache-volume", cache, "--cache-wait", "2s", "--cache-busy", "fail", "--artifacts-dir", artifacts.Combine("refused")]);
+            Assert.Equal(5, refused.ExitCode);
+            Assert.Contains($"The cache volume {cache} is in use by another daemon", refused.Output, StringComparison.Ordinal);
+
+            var ephemeral = await BuildScript.RunAsync(["DindTest", "--cache-volume", cache, "--cache-wait", "2s", "--artifacts-dir", artifacts.Combine("ephemeral")]);
+            Assert.True(ephemeral.ExitCode == 0, ephemeral.Output);
+            Assert.Contains(ephemeral.Lines, line => line.Contains("running on an ephemeral data root", StringComparison.Ordinal));
+
+            Assert.Single((await DockerCli.OutputAsync(["ps", "-q", "--filter", $"volume={cache}"])).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            var owner = await DockerCli.OutputAsync(["ps", "--filter", $"volume={cache}", "--format", "{{.Label \"org.dindbuild.owner\"}}"]);
+            await CliWrap.Cli.Wrap("kill").WithArguments(["-INT", owner.Split(':')[1]]).ExecuteAsync(TestContext.Current.CancellationToken);
+            await holder;
+        }
+        finally
+        {
+            await DockerCli.RunAsync(["volume", "rm", "-f", cache]);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>Killed runs, parallel runs and failing builds leave the host clean and say what happened.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class LeakTests(EngineFixture engine)
+{
+    /// <summary>A line each lifecycle step prints while its resources exist.</summary>
+    private static readonly (string Step, string Marker)[] Steps =
+    [
+        ("StartDaemon", "Started DinD container"),
+        ("WaitForDaemon", "DinD daemon ready"),
+        ("SeedImages", "The Dockerfile needs"),
+        ("BuildImage", "build │ Step 1/"),
+        ("RunTests", "test │ tests-started"),
+        ("ExportArtifacts", "Exported "),
+    ];
+
+    [Fact]
+    public async Task Runs_killed_at_each_step_are_reaped_while_a_live_session_is_left_alone()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var live = BuildScript.NewSessionId();
+        var liveStarted = new TaskCompletionSource();
+        var liveRun = BuildScript.RunAsync(
+            ["DindTest", "--session-id", live, "--artifacts-dir", artifacts.Combine("live"), "--test-command", "echo tests-started; sleep 600"],
+            interruptWhen: line =>
+            {
+                if (line.Contains("test │ tests-started", StringComparison.Ordinal))
+                {
+                    liveStarted.TrySetResult();
+                }
+
+                return false;
+            });
+        await liveStarted.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+
+        var killed = new List<string>();
+        foreach (var (step, marker) in Steps)
+        {
+            var session = BuildScript.NewSessionId();
+            var tests = step == "RunTests" ? "echo tests-started; sleep 600" : "echo tests-started";
+            var run = await BuildScript.RunAsync(
+                ["DindTest", "--session-id", session, "--artifacts-dir", artifacts.Combine(session), "--test-command", tests],
+                interruptWhen: line => line.Contains(marker, StringComparison.Ordinal),
+                signal: "KILL");
+            Assert.True(run.Interrupted, $"{step}: the marker '{marker}' never appeared:\n{run.Output}");
+            Assert.NotEmpty(await DockerCli.LabelledResourcesAsync(session));
+            killed.Add(session);
+        }
+
+        var reap = await BuildScript.RunAsync(["Reap"]);
+
+        Assert.True(reap.ExitCode == 0, reap.Output);
+        Assert.Contains("Reaped session", reap.Output, StringComparison.Ordinal);
+        foreach (var session in killed)
+        {
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        }
+
+        Assert.Contains($"dindbuild-{live}", await DockerCli.OutputAsync(["ps", "--format", "{{.Names}}"]), StringComparison.Ordinal);
+        Assert.False(liveRun.IsCompleted, "the live session's build ended early");
+
+        var livePid = await DockerCli.OutputAsync(["inspect", "--format", "{{index .Config.Labels \"org.dindbuild.owner\"}}", $"dindbuild-{live}"]);
+        await CliWrap.Cli.Wrap("kill").WithArguments(["-INT", livePid.Split(':')[1]]).ExecuteAsync(TestContext.Current.CancellationToken);
+        var liveResult = await liveRun;
+        Assert.Equal(130, liveResult.ExitCode);
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(live));
+    }
+
+    [Fact]
+    public async Task Four_runs_at_once_on_one_host_all_succeed_without_collisions()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var sessions = Enumerable.Range(0, 4).Select(_ => BuildScript.NewSessionId()).ToList();
+
+        var runs = await Task.WhenAll(sessions.Select(session =>
+            BuildScript.RunAsync(["DindTest", "--session-id", session, "--artifacts-dir", artifacts.Combine(session)])));
+
+        foreach (var (run, session) in runs.Zip(sessions))
+        {
+            Assert.True(run.ExitCode == 0, $"{session}:\n{run.Output}");
+            Assert.Equal(0, JUnitReport.Load(Path.Combine(artifacts.Path, session, "junit.xml")).Failures);
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_build_exits_with_the_build_failure_code_and_names_the_step()
+    {
+        engine.RequireEngine();
+        using var context = new TempDirectory();
+        await File.WriteAllTextAsync(context.Combine("Dockerfile"), "FROM dindbuild/python:trixie\nRUN echo broken && exit 7\n", TestContext.Current.CancellationToken);
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--context", context.Path, "--session-id", session]);
+
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("RUN echo broken && exit 7", run.Output, StringComparison.Ordinal);
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+    }
+}
