@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using Serilog;
 
@@ -21,7 +22,24 @@ public sealed class ArtifactExporter(IDockerEngine engine, ILogger log)
             return null;
         }
 
-        Directory.CreateDirectory(hostDirectory);
+        try
+        {
+            Directory.CreateDirectory(hostDirectory);
+            var probe = Path.Combine(hostDirectory, $".dindbuild-write-check-{Environment.ProcessId}");
+            await File.WriteAllTextAsync(probe, "", cancellationToken).ConfigureAwait(false);
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await archive.DisposeAsync().ConfigureAwait(false);
+            throw new DindBuildException(
+                FailureKind.BadParameters,
+                $"The artifacts cannot be written to {hostDirectory}: {ex.Message}",
+                $"the test container's artifacts are still in its volume at {containerPath} until teardown",
+                "point '--artifacts-dir' at a writable directory (relative paths are under the repository root).",
+                ex);
+        }
+
         await using (archive)
         {
             var extractor = new SafeTarExtractor(hostDirectory, maxBytes, warning => log.Warning("artifacts │ {Warning}", warning));

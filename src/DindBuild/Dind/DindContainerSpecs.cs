@@ -14,7 +14,7 @@ public static class DindContainerSpecs
 
     public const int TlsPort = 2376;
 
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null)
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null)
     {
         string[] listeners =
         [
@@ -39,7 +39,7 @@ public static class DindContainerSpecs
             Name = $"dindbuild-{sessionId}",
             Hostname = $"dindbuild-{sessionId}",
             Entrypoint = ["/bin/sh", EntrypointPath],
-            Command = [.. listeners, .. tlsFlags],
+            Command = [.. listeners, .. tlsFlags, .. daemonArguments ?? []],
             Environment = tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : [],
             Labels = SessionLabels.For(sessionId, "dind", owner),
             NetworkMode = network,

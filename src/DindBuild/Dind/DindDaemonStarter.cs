@@ -207,7 +207,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
     private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner);
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {

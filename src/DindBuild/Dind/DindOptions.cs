@@ -6,6 +6,9 @@ public sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames, 
     /// <summary>The owner label of every resource created (see <see cref="Pipeline.ProcessOwner"/>).</summary>
     public string Owner { get; init; } = Pipeline.ProcessOwner.Current;
 
+    /// <summary>Extra dockerd flags.</summary>
+    public IReadOnlyList<string> DaemonArguments { get; init; } = [];
+
     /// <summary>A named volume kept across runs as the daemon's data root (its layer cache); null for an ephemeral one.</summary>
     public string? CacheVolume { get; init; }
 

@@ -147,6 +147,7 @@ public sealed class DindPipeline : IAsyncDisposable
             CacheVolume = Settings.CacheVolume,
             CacheWait = Settings.CacheWait,
             CacheFallbackToEphemeral = Settings.CacheBusyFallsBack,
+            DaemonArguments = Settings.DaemonArguments,
         };
         var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, options, cancellationToken).ConfigureAwait(false);
         _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost, TlsCertificateDirectory = started.Endpoint.TlsCertificateDirectory };
@@ -593,25 +594,62 @@ public sealed class DindPipeline : IAsyncDisposable
             outcome = "cancelled";
             throw;
         }
-        catch (DindBuildException ex) when (_masker.Reveals(ex.Message))
+        catch (Exception ex)
         {
-            // Evidence quotes test and daemon output, which may echo a secret.
-            outcome = ex.Kind.ToString();
-            throw new DindBuildException(ex.Kind, _masker.Apply(ex.WhatFailed), ex.Evidence is null ? null : _masker.Apply(ex.Evidence), ex.HowToFix is null ? null : _masker.Apply(ex.HowToFix));
-        }
-        catch (DindBuildException ex)
-        {
-            outcome = ex.Kind.ToString();
-            throw;
-        }
-        catch (Exception)
-        {
-            outcome = "failed";
-            throw;
+            var failure = await DaemonDeathAsync(step, ex).ConfigureAwait(false) ?? ex;
+            outcome = failure is DindBuildException known ? known.Kind.ToString() : "failed";
+            if (failure is DindBuildException shown && _masker.Reveals(shown.Message))
+            {
+                // Evidence quotes test and daemon output, which may echo a secret.
+                throw new DindBuildException(shown.Kind, _masker.Apply(shown.WhatFailed), shown.Evidence is null ? null : _masker.Apply(shown.Evidence), shown.HowToFix is null ? null : _masker.Apply(shown.HowToFix));
+            }
+
+            if (ReferenceEquals(failure, ex))
+            {
+                throw;
+            }
+
+            throw failure;
         }
         finally
         {
             _timings.Add(new StepTiming(step, clock.Elapsed, outcome));
+        }
+    }
+
+    /// <summary>
+    /// A connection error in the middle of a step is, most often, the DinD container gone (killed,
+    /// out of memory). Then the error says so, with its state and log, instead of a socket exception.
+    /// </summary>
+    private async Task<DindBuildException?> DaemonDeathAsync(string step, Exception failure)
+    {
+        // A failed build or test run may be the daemon's death in disguise (the stream just ended).
+        if (failure is OperationCanceledException or DindBuildException { Kind: FailureKind.Infrastructure or FailureKind.BadParameters }
+            || _host is null || _state?.Daemon is not { } daemon)
+        {
+            return null;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var status = await _host.Containers.InspectAsync(daemon.ContainerId, timeout.Token).ConfigureAwait(false);
+            if (status is { Running: true })
+            {
+                return null;
+            }
+
+            var logs = status is null ? "(the container is gone)" : await new DindDaemonStarter(_host, _log).DaemonLogTailAsync(daemon.ContainerId, timeout.Token).ConfigureAwait(false);
+            return new DindBuildException(
+                FailureKind.Infrastructure,
+                $"The DinD daemon stopped during {step}: its container {daemon.ContainerName} is {status?.Status ?? "gone"}{(status is null ? "" : $" (exit code {status.ExitCode}{(status.OomKilled ? ", killed for lack of memory" : "")})")}.",
+                $"{failure.GetType().Name}: {failure.GetBaseException().Message}\ndaemon log (last lines):\n{logs}",
+                "look for who stopped the container (docker events, the host's OOM killer); a retry usually passes.",
+                failure);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return null;
         }
     }
 }

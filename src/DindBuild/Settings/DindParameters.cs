@@ -47,6 +47,8 @@ public static class DindParameters
             s => s.PrivilegeProfile.ToString().ToLowerInvariant(), (s, v) => s.WithPrivilegeProfile(ParameterValues.Enum<PrivilegeProfile>(v))),
         new("runtime", "OCI runtime for '--privilege sysbox'",
             s => s.SysboxRuntime, (s, v) => s.WithSysboxRuntime(NonEmpty(v))),
+        new("daemon-arg", "Extra dockerd flag for the DinD daemon, e.g. --mtu=1400 (repeatable)",
+            _ => "(none)", (s, v) => s.WithDaemonArgument(NonEmpty(v))) { Repeatable = true },
         new("tls", "Give the DinD daemon a mutual-TLS endpoint on 127.0.0.1 with per-session certificates; false: its private socket only",
             s => s.Tls ? "true" : "false", (s, v) => s.WithTls(ParameterValues.Boolean(v))) { IsSwitch = true },
         new("tls-san", "Extra DNS name or IP address for the DinD daemon's certificate (repeatable)",

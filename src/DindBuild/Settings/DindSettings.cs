@@ -80,6 +80,9 @@ public sealed record DindSettings
     /// <summary>True when the session id was given rather than made up: later steps then load exactly that session.</summary>
     public bool SessionIdGiven { get; init; }
 
+    /// <summary>Extra dockerd flags for the DinD daemon, e.g. <c>--mtu=1400</c> or <c>--registry-mirror=…</c>.</summary>
+    public ImmutableArray<string> DaemonArguments { get; init; } = [];
+
     /// <summary>Give the DinD daemon a mutual-TLS endpoint on 127.0.0.1 (the build's client uses it); off: the private socket only.</summary>
     public bool Tls { get; init; } = true;
 
@@ -148,6 +151,8 @@ public sealed record DindSettings
     public DindSettings WithKeepDaemon(bool keep) => this with { KeepDaemon = keep };
 
     public DindSettings WithSessionId(string id) => this with { SessionId = id, SessionIdGiven = true };
+
+    public DindSettings WithDaemonArgument(string argument) => this with { DaemonArguments = DaemonArguments.Add(argument) };
 
     public DindSettings WithTls(bool enabled) => this with { Tls = enabled };
 

@@ -1,0 +1,137 @@
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>
+/// The fault table: each way a run goes wrong gets its exit code (2 parameters, 3 tests, 4 build,
+/// 5 infrastructure), an error that says what failed with evidence and a fix, and a clean host.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class FaultTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task A_daemon_that_cannot_start_fails_at_once_with_its_log()
+    {
+        engine.RequireEngine();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--daemon-arg=--no-such-flag", "--daemon-timeout", "10m", "--session-id", session]);
+
+        Assert.Equal(5, run.ExitCode);
+        Assert.Contains("did not become ready", run.Output, StringComparison.Ordinal);
+        Assert.Contains("the container is exited", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("timed out", run.Output, StringComparison.Ordinal);
+        Assert.Contains("unknown flag: --no-such-flag", run.Output, StringComparison.Ordinal);
+        await AssertCleanAsync(session);
+    }
+
+    [Fact]
+    public async Task A_DinD_image_that_is_missing_and_not_buildable_is_named_with_the_pull_error()
+    {
+        engine.RequireEngine();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--dind-image", "example.invalid/no-such-dind:1", "--session-id", session]);
+
+        Assert.Equal(5, run.ExitCode);
+        Assert.Contains("The DinD image example.invalid/no-such-dind:1 is not on the host engine and cannot be pulled", run.Output, StringComparison.Ordinal);
+        Assert.Contains("docker load", run.Output, StringComparison.Ordinal);
+        await AssertCleanAsync(session);
+    }
+
+    [Theory]
+    [InlineData("RunTests", "test │ tests-started")]
+    [InlineData("BuildImage", "build │ building-now")]
+    public async Task A_DinD_container_killed_mid_step_is_reported_as_the_daemon_stopping(string step, string marker)
+    {
+        engine.RequireEngine();
+        using var context = new TempDirectory();
+        await File.WriteAllTextAsync(context.Combine("Dockerfile"), "FROM dindbuild/python:trixie\nRUN echo building-now && sleep 60\n", TestContext.Current.CancellationToken);
+        var session = BuildScript.NewSessionId();
+        string[] arguments = step == "BuildImage"
+            ? ["DindTest", "--context", context.Path, "--session-id", session]
+            : ["DindTest", "--test-command", "echo tests-started; sleep 600", "--session-id", session];
+        var killed = 0;
+
+        var run = await BuildScript.RunAsync(arguments, interruptWhen: line =>
+        {
+            if (line.Contains(marker, StringComparison.Ordinal) && Interlocked.Exchange(ref killed, 1) == 0)
+            {
+                _ = DockerCli.RunAsync(["kill", $"dindbuild-{session}"]);
+            }
+
+            return false;
+        });
+
+        Assert.Equal(1, killed);
+        Assert.Equal(5, run.ExitCode);
+        Assert.Contains($"The DinD daemon stopped during {step}", run.Output, StringComparison.Ordinal);
+        await AssertCleanAsync(session);
+    }
+
+    [Fact]
+    public async Task A_missing_base_image_fails_the_build_naming_it()
+    {
+        engine.RequireEngine();
+        using var context = new TempDirectory();
+        await File.WriteAllTextAsync(context.Combine("Dockerfile"), "FROM example.invalid/no-such-base:1\nRUN true\n", TestContext.Current.CancellationToken);
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--context", context.Path, "--session-id", session]);
+
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("example.invalid/no-such-base:1 is neither on the host engine nor buildable", run.Output, StringComparison.Ordinal);
+        Assert.Contains("The image build failed at 'Step 1/", run.Output, StringComparison.Ordinal);
+        await AssertCleanAsync(session);
+    }
+
+    [Theory]
+    [InlineData("--context", "/nonexistent/dindbuild-context", "does not exist")]
+    [InlineData("--dockerfile", "Dockerfile.missing", "Dockerfile.missing does not exist")]
+    public async Task A_missing_context_or_Dockerfile_is_a_parameter_error(string parameter, string value, string message)
+    {
+        engine.RequireEngine();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", parameter, value, "--session-id", session]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
+        await AssertCleanAsync(session);
+    }
+
+    [Fact]
+    public async Task A_test_command_that_does_not_exist_fails_the_tests_with_the_shells_word()
+    {
+        engine.RequireEngine();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--test-command", "no-such-test-runner --all", "--session-id", session]);
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Contains("exited with code 127", run.Output, StringComparison.Ordinal);
+        Assert.Contains("no-such-test-runner: not found", run.Output, StringComparison.Ordinal);
+        await AssertCleanAsync(session);
+    }
+
+    [Fact]
+    public async Task An_artifacts_directory_that_cannot_be_written_fails_clearly_after_the_tests_ran()
+    {
+        engine.RequireEngine();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--artifacts-dir", "/proc/dindbuild-artifacts", "--session-id", session]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Tests passed", run.Output, StringComparison.Ordinal);
+        Assert.Contains("The artifacts cannot be written to /proc/dindbuild-artifacts", run.Output, StringComparison.Ordinal);
+        await AssertCleanAsync(session);
+    }
+
+    private static async Task AssertCleanAsync(string session)
+    {
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), $"dindbuild-{session}")));
+        Assert.False(File.Exists(Path.Combine(RepositoryRoot.Path, ".dindbuild", "sessions", session + ".json")));
+    }
+}
