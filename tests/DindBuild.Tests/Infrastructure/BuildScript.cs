@@ -43,6 +43,34 @@ internal static class BuildScript
     }
 }
 
+internal static class RunningBuild
+{
+    /// <summary>Starts ./build.sh and returns once a line contains <paramref name="marker"/>; the run goes on.</summary>
+    public static async Task<Task<BuildScriptResult>> StartAsync(IReadOnlyList<string> arguments, string marker)
+    {
+        var seen = new TaskCompletionSource();
+        var run = BuildScript.RunAsync(arguments, interruptWhen: line =>
+        {
+            if (line.Contains(marker, StringComparison.Ordinal))
+            {
+                seen.TrySetResult();
+            }
+
+            return false;
+        });
+        await Task.WhenAny(seen.Task, run).WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+        Assert.True(seen.Task.IsCompleted, $"'{marker}' never appeared:\n{(run.IsCompleted ? run.Result.Output : "")}");
+        return run;
+    }
+
+    /// <summary>Ctrl+C to the build that owns a container (its owner label names the process).</summary>
+    public static async Task InterruptOwnerOfAsync(string container)
+    {
+        var owner = await DockerCli.OutputAsync(["inspect", "--format", "{{index .Config.Labels \"org.dindbuild.owner\"}}", container]);
+        await CliWrap.Cli.Wrap("kill").WithArguments(["-INT", owner.Split(':')[1]]).ExecuteAsync(TestContext.Current.CancellationToken);
+    }
+}
+
 internal sealed record BuildScriptResult(int ExitCode, IReadOnlyList<string> Lines, bool Interrupted)
 {
     public string Output => string.Join('\n', Lines);

@@ -24,19 +24,9 @@ public sealed class CacheVolumeTests(EngineFixture engine)
             Assert.Contains(warm.Lines, line => line.Contains("build │  ---> Using cache", StringComparison.Ordinal));
 
             // A run holds the cache; a second one waits, then fails or falls back as told.
-            var holderStarted = new TaskCompletionSource();
-            var holder = BuildScript.RunAsync(
+            var holder = await RunningBuild.StartAsync(
                 ["DindTest", "--cache-volume", cache, "--artifacts-dir", artifacts.Combine("holder"), "--test-command", "echo tests-started; sleep 600"],
-                interruptWhen: line =>
-                {
-                    if (line.Contains("test │ tests-started", StringComparison.Ordinal))
-                    {
-                        holderStarted.TrySetResult();
-                    }
-
-                    return false;
-                });
-            await holderStarted.Task.WaitAsync(TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
+                "test │ tests-started");
 
             var refused = await BuildScript.RunAsync(["DindTest", "--cache-volume", cache, "--cache-wait", "2s", "--cache-busy", "fail", "--artifacts-dir", artifacts.Combine("refused")]);
             Assert.Equal(5, refused.ExitCode);
@@ -46,9 +36,9 @@ public sealed class CacheVolumeTests(EngineFixture engine)
             Assert.True(ephemeral.ExitCode == 0, ephemeral.Output);
             Assert.Contains(ephemeral.Lines, line => line.Contains("running on an ephemeral data root", StringComparison.Ordinal));
 
-            Assert.Single((await DockerCli.OutputAsync(["ps", "-q", "--filter", $"volume={cache}"])).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            var owner = await DockerCli.OutputAsync(["ps", "--filter", $"volume={cache}", "--format", "{{.Label \"org.dindbuild.owner\"}}"]);
-            await CliWrap.Cli.Wrap("kill").WithArguments(["-INT", owner.Split(':')[1]]).ExecuteAsync(TestContext.Current.CancellationToken);
+            var users = (await DockerCli.OutputAsync(["ps", "-q", "--filter", $"volume={cache}"])).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(users);
+            await RunningBuild.InterruptOwnerOfAsync(users[0]);
             await holder;
         }
         finally

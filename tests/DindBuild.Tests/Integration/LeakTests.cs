@@ -23,19 +23,9 @@ public sealed class LeakTests(EngineFixture engine)
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
         var live = BuildScript.NewSessionId();
-        var liveStarted = new TaskCompletionSource();
-        var liveRun = BuildScript.RunAsync(
+        var liveRun = await RunningBuild.StartAsync(
             ["DindTest", "--session-id", live, "--artifacts-dir", artifacts.Combine("live"), "--test-command", "echo tests-started; sleep 600"],
-            interruptWhen: line =>
-            {
-                if (line.Contains("test │ tests-started", StringComparison.Ordinal))
-                {
-                    liveStarted.TrySetResult();
-                }
-
-                return false;
-            });
-        await liveStarted.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+            "test │ tests-started");
 
         var killed = new List<string>();
         foreach (var (step, marker) in Steps)
@@ -63,8 +53,7 @@ public sealed class LeakTests(EngineFixture engine)
         Assert.Contains($"dindbuild-{live}", await DockerCli.OutputAsync(["ps", "--format", "{{.Names}}"]), StringComparison.Ordinal);
         Assert.False(liveRun.IsCompleted, "the live session's build ended early");
 
-        var livePid = await DockerCli.OutputAsync(["inspect", "--format", "{{index .Config.Labels \"org.dindbuild.owner\"}}", $"dindbuild-{live}"]);
-        await CliWrap.Cli.Wrap("kill").WithArguments(["-INT", livePid.Split(':')[1]]).ExecuteAsync(TestContext.Current.CancellationToken);
+        await RunningBuild.InterruptOwnerOfAsync($"dindbuild-{live}");
         var liveResult = await liveRun;
         Assert.Equal(130, liveResult.ExitCode);
         Assert.Empty(await DockerCli.LabelledResourcesAsync(live));
