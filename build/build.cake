@@ -86,6 +86,10 @@ Task("Reap")
     .Description("Remove the sessions whose build process is gone (killed runs); --reap-older-than also retires old kept sessions")
     .Does(() => pipeline.ReapAsync(cancel));
 
+Task("Benchmark")
+    .Description("Measure every lifecycle step against its floor in the same run; table on the console, JSON in artifacts/ (not part of Test)")
+    .Does(() => new DindBuild.Benchmarks.BenchmarkSuite(settings, log).RunAndReportAsync(settings.BenchmarkRounds, cancel));
+
 Task("DindTest")
     .Description("The whole lifecycle: start, wait, seed, build, test, export; teardown always runs last")
     .IsDependentOn("ExportArtifacts")

@@ -24,12 +24,15 @@ public sealed class SessionTeardown(IDockerEngine engine, ILogger log)
             try
             {
                 await action(timeout.Token).ConfigureAwait(false);
-                removed++;
+                Interlocked.Increment(ref removed);
                 log.Debug("Removed {What}", what);
             }
             catch (Exception ex)
             {
-                failures.Add($"{what}: {ex.GetBaseException().Message}");
+                lock (failures)
+                {
+                    failures.Add($"{what}: {ex.GetBaseException().Message}");
+                }
             }
         }
 
@@ -47,20 +50,15 @@ public sealed class SessionTeardown(IDockerEngine engine, ILogger log)
             }
         }
 
-        foreach (var id in await ListAsync("containers", ct => engine.Containers.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false))
-        {
-            await TryAsync($"container {id[..12]}", ct => engine.Containers.RemoveAsync(id, ct)).ConfigureAwait(false);
-        }
+        // In parallel within each kind; kinds in order, since containers hold volumes and networks.
+        var containers = await ListAsync("containers", ct => engine.Containers.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
+        await Task.WhenAll(containers.Select(id => TryAsync($"container {id[..12]}", ct => engine.Containers.RemoveAsync(id, ct)))).ConfigureAwait(false);
 
-        foreach (var name in await ListAsync("volumes", ct => engine.Volumes.ListNamesByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false))
-        {
-            await TryAsync($"volume {name}", ct => engine.Volumes.RemoveAsync(name, ct)).ConfigureAwait(false);
-        }
-
-        foreach (var id in await ListAsync("networks", ct => engine.Networks.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false))
-        {
-            await TryAsync($"network {id[..12]}", ct => engine.Networks.RemoveAsync(id, ct)).ConfigureAwait(false);
-        }
+        var volumes = await ListAsync("volumes", ct => engine.Volumes.ListNamesByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
+        var networks = await ListAsync("networks", ct => engine.Networks.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
+        await Task.WhenAll(
+            volumes.Select(name => TryAsync($"volume {name}", ct => engine.Volumes.RemoveAsync(name, ct)))
+                .Concat(networks.Select(id => TryAsync($"network {id[..12]}", ct => engine.Networks.RemoveAsync(id, ct))))).ConfigureAwait(false);
 
         if (socketDirectory is not null && Directory.Exists(socketDirectory))
         {

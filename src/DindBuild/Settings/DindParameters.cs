@@ -67,6 +67,9 @@ public static class DindParameters
             (s, v) => s.WithCacheBusyFallsBack(v.Trim().ToLowerInvariant() switch { "ephemeral" => true, "fail" => false, _ => throw new FormatException($"'{v}' is not one of ephemeral|fail") })),
         new("reap-older-than", "Reap: also remove sessions older than this whose owner cannot be checked (kept sessions, other hosts)",
             s => s.ReapOlderThan is { } age ? ParameterValues.Duration(age) : "(only dead owners)", (s, v) => s.WithReapOlderThan(ParameterValues.Duration(v))),
+        new("benchmark-rounds", "Benchmark: rounds of each measure (medians over these)",
+            s => s.BenchmarkRounds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            (s, v) => int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var rounds) && rounds is >= 1 and <= 50 ? s.WithBenchmarkRounds(rounds) : throw new FormatException($"'{v}' is not a number of rounds from 1 to 50")),
         new("session-id", "Names this run's resources (org.dindbuild.session=<id>) and selects a saved session; random by default",
             _ => "(random)", (s, v) => s.WithSessionId(SessionId(v))),
     ];

@@ -71,6 +71,9 @@ public sealed record DindSettings
     /// <summary>Reap also sessions older than this whose owner cannot be checked (kept sessions, other hosts).</summary>
     public TimeSpan? ReapOlderThan { get; init; }
 
+    /// <summary>Rounds of each measure in the Benchmark target.</summary>
+    public int BenchmarkRounds { get; init; } = 4;
+
     /// <summary>The OCI runtime of the <c>sysbox</c> profile.</summary>
     public string SysboxRuntime { get; init; } = "sysbox-runc";
 
@@ -145,6 +148,8 @@ public sealed record DindSettings
     public DindSettings WithCacheBusyFallsBack(bool fallBack) => this with { CacheBusyFallsBack = fallBack };
 
     public DindSettings WithReapOlderThan(TimeSpan age) => this with { ReapOlderThan = age };
+
+    public DindSettings WithBenchmarkRounds(int rounds) => this with { BenchmarkRounds = rounds };
 
     public DindSettings WithSysboxRuntime(string runtime) => this with { SysboxRuntime = runtime };
 
