@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using DindBuild.Docker;
 using DindBuild.Pipeline;
 using DindBuild.Settings;
@@ -13,6 +14,9 @@ public static class DindContainerSpecs
     public const string ServerCertificateDirectory = "/certs/server";
 
     public const int TlsPort = 2376;
+
+    /// <summary>Given as the data volume: /var/lib/docker is a tmpfs instead.</summary>
+    public const string InMemoryDataRoot = "(tmpfs)";
 
     public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null)
     {
@@ -50,9 +54,12 @@ public static class DindContainerSpecs
             Mounts =
             [
                 // Never the container's own overlay filesystem: overlay2 on overlayfs fails.
-                new MountSpec(MountKind.Volume, dataVolume, "/var/lib/docker"),
+                .. dataVolume == InMemoryDataRoot ? [] : new[] { new MountSpec(MountKind.Volume, dataVolume, "/var/lib/docker") },
                 new MountSpec(MountKind.Bind, socketDirectory, DindDaemon.SocketDirectoryInContainer),
             ],
+
+            // Docker's tmpfs default is noexec and 64 MiB: images need exec, devices and room.
+            Tmpfs = dataVolume == InMemoryDataRoot ? ImmutableDictionary<string, string>.Empty.Add("/var/lib/docker", "rw,exec,suid,dev,mode=711") : ImmutableDictionary<string, string>.Empty,
         };
 
         return profile switch

@@ -46,6 +46,11 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
 
     private async Task<string> CreateEphemeralVolumeAsync(string sessionId, DindOptions options, CancellationToken cancellationToken)
     {
+        if (options.DataRootInMemory)
+        {
+            return DindContainerSpecs.InMemoryDataRoot;
+        }
+
         var dataVolume = $"dindbuild-{sessionId}-data";
         await host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data", options.Owner), cancellationToken).ConfigureAwait(false);
         return dataVolume;

@@ -9,6 +9,9 @@ public sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames, 
     /// <summary>Extra dockerd flags.</summary>
     public IReadOnlyList<string> DaemonArguments { get; init; } = [];
 
+    /// <summary>An in-memory data root (tmpfs) instead of an ephemeral volume, when there is no cache volume.</summary>
+    public bool DataRootInMemory { get; init; }
+
     /// <summary>A named volume kept across runs as the daemon's data root (its layer cache); null for an ephemeral one.</summary>
     public string? CacheVolume { get; init; }
 

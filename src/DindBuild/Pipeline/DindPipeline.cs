@@ -148,6 +148,7 @@ public sealed class DindPipeline : IAsyncDisposable
             CacheWait = Settings.CacheWait,
             CacheFallbackToEphemeral = Settings.CacheBusyFallsBack,
             DaemonArguments = Settings.DaemonArguments,
+            DataRootInMemory = Settings.DataRootInMemory,
         };
         var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, options, cancellationToken).ConfigureAwait(false);
         _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost, TlsCertificateDirectory = started.Endpoint.TlsCertificateDirectory };

@@ -60,6 +60,15 @@ public sealed record DindSettings
 
     public PrivilegeProfile PrivilegeProfile { get; init; } = PrivilegeProfile.Auto;
 
+    /// <summary>
+    /// The DinD daemon's /var/lib/docker in memory (tmpfs) instead of an ephemeral volume: seeding
+    /// twice as fast, teardown instant, at the cost of RAM. Default: in memory where at least
+    /// <see cref="InMemoryDataRootMinimumAvailable"/> is available.
+    /// </summary>
+    public bool DataRootInMemory { get; init; } = HostMemory.AvailableBytes() >= InMemoryDataRootMinimumAvailable;
+
+    public const long InMemoryDataRootMinimumAvailable = 8L << 30;
+
     /// <summary>A named volume kept across runs as the DinD daemon's data root, so unchanged rebuilds hit the layer cache.</summary>
     public string? CacheVolume { get; init; }
 
@@ -140,6 +149,8 @@ public sealed record DindSettings
     public DindSettings WithDaemonStartTimeout(TimeSpan timeout) => this with { DaemonStartTimeout = timeout };
 
     public DindSettings WithPrivilegeProfile(PrivilegeProfile profile) => this with { PrivilegeProfile = profile };
+
+    public DindSettings WithDataRootInMemory(bool inMemory) => this with { DataRootInMemory = inMemory };
 
     public DindSettings WithCacheVolume(string name) => this with { CacheVolume = name };
 

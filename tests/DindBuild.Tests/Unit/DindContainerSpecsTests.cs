@@ -71,6 +71,16 @@ public sealed class DindContainerSpecsTests
     }
 
     [Fact]
+    public void An_in_memory_data_root_is_an_executable_tmpfs_and_no_volume()
+    {
+        var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Capabilities, DindContainerSpecs.InMemoryDataRoot, "/s", "n", tls: true);
+
+        Assert.DoesNotContain(spec.Mounts, mount => mount.Target == "/var/lib/docker");
+        Assert.Contains("exec", spec.Tmpfs["/var/lib/docker"].Split(','));
+        Assert.DoesNotContain("noexec", spec.Tmpfs["/var/lib/docker"].Split(','));
+    }
+
+    [Fact]
     public void Auto_must_be_resolved_before_a_container_is_created() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => DindContainerSpecs.For("s1", "i", PrivilegeProfile.Auto, "d", "/s", "n", tls: true));
 
