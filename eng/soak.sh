@@ -12,12 +12,14 @@ killed=0
 completed=0
 failed=0
 
-count_labelled() {
-  local filter="label=org.dindbuild.session${1:+=$1}"
-  echo $(( $(docker ps -aq --filter "$filter" | wc -l) + $(docker volume ls -q --filter "$filter" | wc -l) + $(docker network ls -q --filter "$filter" | wc -l) ))
+# Only this soak's sessions count: another run's resources are not ours to judge.
+count_leaked() {
+  local format='{{.Label "org.dindbuild.session"}}' filter="label=org.dindbuild.session"
+  { docker ps -a --filter "$filter" --format "$format"
+    docker volume ls --filter "$filter" --format "$format"
+    docker network ls --filter "$filter" --format "$format"; } | grep -c "^$prefix" || true
 }
 
-before=$(count_labelled)
 for cycle in $(seq 1 "$cycles"); do
   session="${prefix}c${cycle}"
   ./build.sh DindTest --session-id "$session" --artifacts-dir "$run_dir/$session" \
@@ -38,6 +40,6 @@ for cycle in $(seq 1 "$cycles"); do
 done
 
 ./build.sh Reap >"$run_dir/reap.log" 2>&1 || echo "Reap failed: see $run_dir/reap.log"
-leaked=$(( $(count_labelled) - before ))
+leaked=$(count_leaked)
 echo "soak: $cycles cycles, $completed completed, $killed killed, $failed failed; leaked resources after Reap: $leaked"
 [[ $leaked -eq 0 && $failed -eq 0 ]]
