@@ -179,6 +179,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
         var environment = CliEnvironment(daemon.Endpoint);
         using var host = DockerEngine.Connect(DockerEndpoint.DefaultUnixSocket);
         using var inner = DockerEngine.Connect(daemon.Endpoint);
+        using var bulk = DockerEngine.Connect(daemon.SocketEndpoint);
         var container = pipeline.TestResult!.ContainerId;
         List<double> many = [], manyCp = [], one = [], oneCp = [], seed = [], seedCli = [], memory = [];
         for (var round = 0; round < iterations; round++)
@@ -191,7 +192,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
             await Docker(["rmi", "-f", SeedImage], environment, cancellationToken).ConfigureAwait(false);
             using (var sampler = new PeakMemorySampler())
             {
-                seed.Add(await TimeAsync(() => new ImageSeeder(host, inner, new RootfsImageBuilder(_quiet), _quiet).SeedAsync([SeedImage], cancellationToken)).ConfigureAwait(false));
+                seed.Add(await TimeAsync(() => new ImageSeeder(host, bulk, new RootfsImageBuilder(_quiet), _quiet).SeedAsync([SeedImage], cancellationToken)).ConfigureAwait(false));
                 memory.Add(sampler.PeakMegabytes);
             }
 

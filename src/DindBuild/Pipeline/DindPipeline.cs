@@ -189,7 +189,10 @@ public sealed class DindPipeline : IAsyncDisposable
         }
 
         _log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
-        await new ImageSeeder(source, target, _recipes, _log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
+
+        // Hundreds of megabytes: through the private socket, which needs no TLS, when there is one.
+        using var bulk = _state?.Daemon is { } daemon ? DockerEngine.Connect(daemon.SocketEndpoint) : null;
+        await new ImageSeeder(source, bulk ?? target, _recipes, _log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
     });
 
     public Task BuildImageAsync(CancellationToken cancellationToken) => StepAsync("BuildImage", async () =>
