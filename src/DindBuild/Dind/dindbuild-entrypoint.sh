@@ -52,8 +52,8 @@ if [ -n "${DINDBUILD_TLS_DIR:-}" ]; then
 	waited=0
 	until [ -e "$DINDBUILD_TLS_DIR/ready" ]; do
 		waited=$((waited + 1))
-		[ "$waited" -lt 3000 ] || { say "no server certificate in $DINDBUILD_TLS_DIR after 30 s"; exit 1; }
-		sleep 0.01
+		[ "$waited" -lt 15000 ] || { say "no server certificate in $DINDBUILD_TLS_DIR after 30 s"; exit 1; }
+		sleep 0.002
 	done
 fi
 

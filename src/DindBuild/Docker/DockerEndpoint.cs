@@ -33,7 +33,7 @@ public sealed record DockerEndpoint(Uri Uri, string? TlsCertificateDirectory = n
             return DefaultUnixSocket;
         }
 
-        var uri = new Uri(host.Replace("tcp://", "tcp://", StringComparison.OrdinalIgnoreCase));
+        var uri = new Uri(host);
         var tlsVerify = environment("DOCKER_TLS_VERIFY");
         var tls = !string.IsNullOrEmpty(tlsVerify) && tlsVerify != "0";
         var certPath = environment("DOCKER_CERT_PATH");

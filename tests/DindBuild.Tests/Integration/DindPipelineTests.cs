@@ -70,7 +70,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
         var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts.Path).WithTestEnvironment("SAMPLE_FAIL=1");
         await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
         {
-            await StartAndBuildAsync(pipeline);
+            await PipelineSteps.StartAndBuildAsync(pipeline);
 
             var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
             Assert.Equal(FailureKind.TestsFailed, failure.Kind);
@@ -118,7 +118,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
             .WithTestCommand("echo started; sleep 300")
             .WithTestTimeout(TimeSpan.FromSeconds(3));
         await using var pipeline = new DindPipeline(settings, EngineFixture.Log);
-        await StartAndBuildAsync(pipeline);
+        await PipelineSteps.StartAndBuildAsync(pipeline);
 
         var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
         Assert.Equal(FailureKind.TestsFailed, failure.Kind);
@@ -151,13 +151,5 @@ public sealed class DindPipelineTests(EngineFixture engine)
         var run = await DockerCli.RunAsync(["run", "--rm", "dindbuild/python:trixie", "python3", "-c", "print('inner ok')"], environment: DockerCli.EnvironmentFor(pipeline.Daemon.Endpoint));
         Assert.True(run.ExitCode == 0, run.StandardError);
         Assert.Contains("inner ok", run.StandardOutput, StringComparison.Ordinal);
-    }
-
-    private static async Task StartAndBuildAsync(DindPipeline pipeline)
-    {
-        await pipeline.StartDaemonAsync(Cancel);
-        await pipeline.WaitForDaemonAsync(Cancel);
-        await pipeline.SeedImagesAsync(Cancel);
-        await pipeline.BuildImageAsync(Cancel);
     }
 }

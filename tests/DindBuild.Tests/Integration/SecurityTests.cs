@@ -82,7 +82,7 @@ public sealed class SecurityTests(EngineFixture engine)
         var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts).WithTestCommand(attack);
         await using (var pipeline = new DindPipeline(settings, log.Logger, masker: log.Masker))
         {
-            await StartAndBuildAsync(pipeline);
+            await PipelineSteps.StartAndBuildAsync(pipeline);
             await pipeline.RunTestsAsync(Cancel);
             await pipeline.ExportArtifactsAsync(Cancel);
         }
@@ -114,7 +114,7 @@ public sealed class SecurityTests(EngineFixture engine)
         DindBuildException failure;
         await using (var pipeline = new DindPipeline(settings, log.Logger, masker: log.Masker))
         {
-            await StartAndBuildAsync(pipeline);
+            await PipelineSteps.StartAndBuildAsync(pipeline);
             failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
         }
 
@@ -124,13 +124,6 @@ public sealed class SecurityTests(EngineFixture engine)
         Assert.Contains("token is ***", failure.Message, StringComparison.Ordinal);
     }
 
-    private static async Task StartAndBuildAsync(DindPipeline pipeline)
-    {
-        await pipeline.StartDaemonAsync(Cancel);
-        await pipeline.WaitForDaemonAsync(Cancel);
-        await pipeline.SeedImagesAsync(Cancel);
-        await pipeline.BuildImageAsync(Cancel);
-    }
 
     private static async Task<string> PingAsync(Uri uri, X509Certificate2 authority, X509Certificate2? clientCertificate)
     {
