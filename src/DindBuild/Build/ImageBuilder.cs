@@ -20,6 +20,7 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log)
         var output = new List<string>();
         string? currentStep = null;
         string? error = null;
+        Exception? transportFailure = null;
 
         void OnMessage(ProgressMessage message)
         {
@@ -52,6 +53,7 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log)
         catch (Exception ex) when (ex is not OperationCanceledException && error is null)
         {
             error = ex.GetBaseException().Message;
+            transportFailure = ex;
         }
         finally
         {
@@ -67,7 +69,8 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log)
                 FailureKind.BuildFailed,
                 $"The image build failed{at}: {error}",
                 "build output (last lines):\n" + string.Join('\n', output.TakeLast(EvidenceLines)),
-                $"fix the failing step in {spec.Dockerfile}; 'docker build -f {spec.Dockerfile} {contextDirectory}' reproduces it outside DindBuild.");
+                $"fix the failing step in {spec.Dockerfile}; 'docker build -f {spec.Dockerfile} {contextDirectory}' reproduces it outside DindBuild.",
+                transportFailure);
         }
 
         var image = await engine.Images.InspectAsync(spec.Tag, cancellationToken).ConfigureAwait(false)

@@ -380,6 +380,14 @@ public sealed class DindPipeline : IAsyncDisposable
         }
     }
 
+    private static IEnumerable<Exception> Chain(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            yield return current;
+        }
+    }
+
     private SessionState NewState(DockerEndpoint daemon, DockerEndpoint resources) =>
         new(SessionId, Mode, daemon.DockerHost, daemon.TlsCertificateDirectory)
         {
@@ -637,7 +645,15 @@ public sealed class DindPipeline : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
+            // The connection breaks the moment dockerd dies; the engine marks the container exited a little later.
             var status = await _host.Containers.InspectAsync(daemon.ContainerId, timeout.Token).ConfigureAwait(false);
+            var connectionBroke = Chain(failure).Any(inner => inner is IOException or HttpRequestException or System.Net.Sockets.SocketException);
+            for (var poll = 0; connectionBroke && status is { Running: true } && poll < 30; poll++)
+            {
+                await Task.Delay(100, timeout.Token).ConfigureAwait(false);
+                status = await _host.Containers.InspectAsync(daemon.ContainerId, timeout.Token).ConfigureAwait(false);
+            }
+
             if (status is { Running: true })
             {
                 return null;
