@@ -36,6 +36,11 @@ public sealed class HostEngineProvisioner(ILogger log)
             throw NoEngine(tried, $"start the engine at {endpoint}, or point DOCKER_HOST / '--docker-socket' at one that runs; with neither set, DindBuild provisions a local engine itself.");
         }
 
+        if (first.Contains("Permission denied", StringComparison.OrdinalIgnoreCase))
+        {
+            throw NoEngine(tried, $"this user may not use {endpoint}: add it to the 'docker' group ('sudo usermod -aG docker $USER', then log in again) or run the build as root.");
+        }
+
         if (!AptPackages.CanInstall)
         {
             throw NoEngine(tried, "install Docker (Debian: 'apt-get install docker.io'), start dockerd, or run the build as root so DindBuild can do both.");

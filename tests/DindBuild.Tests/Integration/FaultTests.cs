@@ -70,6 +70,21 @@ public sealed class FaultTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_Dockerfile_syntax_error_fails_the_build_with_the_parsers_word()
+    {
+        engine.RequireEngine();
+        using var context = new TempDirectory();
+        await File.WriteAllTextAsync(context.Combine("Dockerfile"), "FROM dindbuild/python:trixie\nRUNN echo typo\n", TestContext.Current.CancellationToken);
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--context", context.Path, "--session-id", session]);
+
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("unknown instruction: RUNN", run.Output, StringComparison.OrdinalIgnoreCase);
+        await AssertCleanAsync(session);
+    }
+
+    [Fact]
     public async Task A_missing_base_image_fails_the_build_naming_it()
     {
         engine.RequireEngine();
