@@ -12,7 +12,13 @@ if [[ $# -gt 0 && "$1" != -* ]]; then
   args+=("--target=$1")
   shift
 fi
-args+=("$@")
+for arg in "$@"; do
+  # Our help (targets and every parameter), not Cake's own usage text.
+  case "$arg" in
+    --help|-h) args+=("--target=Help") ;;
+    *) args+=("$arg") ;;
+  esac
+done
 
 cd "$root"
 engine_dir="$root/.dindbuild/engine"

@@ -90,6 +90,22 @@ Task("Benchmark")
     .Description("Measure every lifecycle step against its floor in the same run; table on the console, JSON in artifacts/ (not part of Test)")
     .Does(() => new DindBuild.Benchmarks.BenchmarkSuite(settings, log).RunAndReportAsync(settings.BenchmarkRounds, cancel));
 
+Task("Help")
+    .Description("List the targets and every parameter with its default, environment variable and parameters-file key (also: --help)")
+    .Does(() =>
+    {
+        Console.WriteLine("Usage: ./build.sh [TARGET] [--parameter value ...]   (default target: DindTest)");
+        Console.WriteLine();
+        Console.WriteLine("Targets:");
+        foreach (var task in Tasks)
+        {
+            Console.WriteLine($"  {task.Name,-16} {task.Description}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(DindParameters.Help(repositoryRoot));
+    });
+
 Task("DindTest")
     .Description("The whole lifecycle: start, wait, seed, build, test, export; teardown always runs last")
     .IsDependentOn("ExportArtifacts")

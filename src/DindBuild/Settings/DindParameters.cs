@@ -85,6 +85,7 @@ public static class DindParameters
     {
         var settings = new DindSettings(repositoryRoot);
         var problems = new List<string>();
+        var fromFile = ParametersFile.Load(repositoryRoot);
         foreach (var parameter in All)
         {
             var given = commandLine(parameter.Name);
@@ -92,7 +93,7 @@ public static class DindParameters
                 ? given
                 : environment(parameter.EnvironmentVariable) is { } fromEnvironment
                     ? parameter.Repeatable ? fromEnvironment.Split(';', StringSplitOptions.RemoveEmptyEntries) : [fromEnvironment]
-                    : [];
+                    : fromFile.GetValueOrDefault(parameter.Name) ?? [];
             if (!parameter.Repeatable && values.Count > 1)
             {
                 problems.Add($"--{parameter.Name} was given {values.Count} times; give it once");
@@ -107,7 +108,7 @@ public static class DindParameters
                 }
                 catch (FormatException ex)
                 {
-                    var source = given.Count > 0 ? $"--{parameter.Name}" : parameter.EnvironmentVariable;
+                    var source = given.Count > 0 ? $"--{parameter.Name}" : environment(parameter.EnvironmentVariable) is not null ? parameter.EnvironmentVariable : $"{ParametersFile.FileName} \"{parameter.Name}\"";
                     problems.Add($"{source}: {ex.Message}");
                 }
             }
@@ -136,6 +137,22 @@ public static class DindParameters
         }
 
         return settings;
+    }
+
+    /// <summary>Every parameter with its default, environment variable and parameters-file key, for --help.</summary>
+    public static string Help(string repositoryRoot)
+    {
+        var defaults = new DindSettings(repositoryRoot);
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("Parameters (command line --name value; environment DINDBUILD_NAME; key \"name\" in " + ParametersFile.FileName + "):");
+        foreach (var parameter in All)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  --{parameter.Name}{(parameter.Repeatable ? " (repeatable)" : "")}");
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"      {parameter.Description}");
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"      default: {parameter.DefaultText(defaults)}; environment: {parameter.EnvironmentVariable}; file key: \"{parameter.Name}\"");
+        }
+
+        return text.ToString();
     }
 
     private static string NonEmpty(string value) =>

@@ -72,6 +72,24 @@ public sealed class BuildScriptTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Help_lists_every_target_and_every_defined_parameter()
+    {
+        var run = await BuildScript.RunAsync(["--help"]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        foreach (var target in new[] { "StartDaemon", "WaitForDaemon", "SeedImages", "BuildImage", "RunTests", "ExportArtifacts", "Teardown", "DindTest", "Test", "Reap", "Benchmark" })
+        {
+            Assert.Contains($"  {target} ", run.Output, StringComparison.Ordinal);
+        }
+
+        foreach (var parameter in DindBuild.Settings.DindParameters.All)
+        {
+            Assert.Contains($"  --{parameter.Name}", run.Output, StringComparison.Ordinal);
+            Assert.Contains(parameter.EnvironmentVariable, run.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task The_tree_shows_DindTest_with_its_steps()
     {
         var run = await BuildScript.RunAsync(["--tree"]);

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+using DindBuild.Diagnostics;
+
+namespace DindBuild.Settings;
+
+/// <summary>
+/// Per-repository defaults in <c>dindbuild.json</c> at the repository root: one key per parameter
+/// name, a string, number or boolean (an array for repeatable ones). Overridden by the environment,
+/// which the command line overrides. Unknown keys and wrong types are errors naming the key.
+/// </summary>
+public static class ParametersFile
+{
+    public const string FileName = "dindbuild.json";
+
+    /// <summary>The values per parameter name; empty when the file does not exist.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Load(string repositoryRoot)
+    {
+        var path = Path.Combine(repositoryRoot, FileName);
+        return File.Exists(path) ? Parse(File.ReadAllText(path), path) : new Dictionary<string, IReadOnlyList<string>>();
+    }
+
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Parse(string json, string source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(source, [$"not valid JSON: {ex.Message}"]);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(source, ["the file must hold one JSON object, {\"parameter-name\": value, …}"]);
+            }
+
+            var problems = new List<string>();
+            var values = new Dictionary<string, IReadOnlyList<string>>();
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var parameter = DindParameters.All.FirstOrDefault(p => p.Name == property.Name);
+                if (parameter is null)
+                {
+                    problems.Add($"unknown key \"{property.Name}\"; did you mean \"{Nearest(property.Name)}\"?");
+                    continue;
+                }
+
+                var read = Read(property.Value, parameter);
+                if (read is null)
+                {
+                    problems.Add($"\"{property.Name}\" must be {(parameter.Repeatable ? "an array of strings" : parameter.IsSwitch ? "true or false" : "a string or a number")}, not {property.Value.ValueKind.ToString().ToLowerInvariant()}");
+                    continue;
+                }
+
+                values[property.Name] = read;
+            }
+
+            return problems.Count > 0 ? throw Invalid(source, problems) : values;
+        }
+    }
+
+    private static IReadOnlyList<string>? Read(JsonElement value, DindParameter parameter) => value.ValueKind switch
+    {
+        JsonValueKind.String => [value.GetString()!],
+        JsonValueKind.Number when !parameter.Repeatable && !parameter.IsSwitch => [value.GetRawText()],
+        JsonValueKind.True or JsonValueKind.False when parameter.IsSwitch => [value.GetBoolean() ? "true" : "false"],
+        JsonValueKind.Array when parameter.Repeatable && value.EnumerateArray().All(item => item.ValueKind == JsonValueKind.String) =>
+            value.EnumerateArray().Select(item => item.GetString()!).ToList(),
+        _ => null,
+    };
+
+    /// <summary>The parameter name closest to a misspelt key (fewest single-character edits).</summary>
+    public static string Nearest(string key) =>
+        DindParameters.All.Select(p => p.Name).OrderBy(name => Distance(key, name)).ThenBy(name => name, StringComparer.Ordinal).First();
+
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var substitution = previous[j - 1] + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1);
+                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), substitution);
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
+
+    private static DindBuildException Invalid(string source, IReadOnlyList<string> problems) => new(
+        FailureKind.BadParameters,
+        $"The parameters file {source} is invalid.",
+        string.Join('\n', problems),
+        string.Create(CultureInfo.InvariantCulture, $"use the parameter names of './build.sh --help' as keys; {problems.Count} problem(s) above."));
+}
