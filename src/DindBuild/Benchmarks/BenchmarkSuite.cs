@@ -176,7 +176,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
         await pipeline.RunTestsAsync(cancellationToken).ConfigureAwait(false);
 
         var daemon = pipeline.Daemon!;
-        var environment = CliEnvironment(daemon.Endpoint);
+        var environment = daemon.Endpoint.ClientEnvironment().ToDictionary(pair => pair.Key, pair => (string?)pair.Value);
         using var host = DockerEngine.Connect(DockerEndpoint.DefaultUnixSocket);
         using var inner = DockerEngine.Connect(daemon.Endpoint);
         using var bulk = DockerEngine.Connect(daemon.SocketEndpoint);
@@ -308,13 +308,6 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
 
     private static async Task Docker(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken) =>
         await Cli.Wrap("docker").WithArguments(arguments).WithEnvironmentVariables(environment).ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
-
-    private static Dictionary<string, string?> CliEnvironment(DockerEndpoint endpoint) => new()
-    {
-        ["DOCKER_HOST"] = endpoint.DockerHost,
-        ["DOCKER_TLS_VERIFY"] = endpoint.TlsCertificateDirectory is null ? null : "1",
-        ["DOCKER_CERT_PATH"] = endpoint.TlsCertificateDirectory,
-    };
 
     private static async Task<double> TimeAsync(Func<Task> action)
     {

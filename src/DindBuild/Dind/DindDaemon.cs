@@ -16,6 +16,9 @@ public sealed record DindDaemon(
     /// <summary>Where the DinD container's dockerd also listens; bind-mounted from <see cref="SocketDirectory"/>.</summary>
     public const string SocketDirectoryInContainer = "/run/dindbuild";
 
+    /// <summary>The session's private directory on the build host (0700): the daemon's socket and the client certificates.</summary>
+    public static string SocketDirectoryFor(string sessionId) => Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
+
     /// <summary>The mutual-TLS endpoint published on the host's loopback, as HOST:PORT; null with TLS off.</summary>
     public string? TlsAddress { get; init; }
 

@@ -28,7 +28,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
             throw new DindBuildException(FailureKind.BadParameters, "The 'dind' mode needs a Linux Docker host.", null, "use '--docker-mode external' with a Linux engine.");
         }
 
-        var socketDirectory = Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
+        var socketDirectory = DindDaemon.SocketDirectoryFor(sessionId);
 
         // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
         Directory.CreateDirectory(socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -18,6 +18,22 @@ public sealed record DockerEndpoint(Uri Uri, string? TlsCertificateDirectory = n
     /// <summary>The endpoint as the docker CLI's <c>DOCKER_HOST</c> spells it.</summary>
     public string DockerHost => Uri.Scheme == "unix" ? "unix://" + Uri.AbsolutePath : Uri.GetLeftPart(UriPartial.Authority);
 
+    /// <summary>
+    /// The environment with which the docker CLI (or any client) reaches this endpoint — the inverse
+    /// of <see cref="FromEnvironment"/>: DOCKER_HOST, plus DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS.
+    /// </summary>
+    public Dictionary<string, string> ClientEnvironment()
+    {
+        var environment = new Dictionary<string, string> { ["DOCKER_HOST"] = DockerHost };
+        if (TlsCertificateDirectory is { } certificates)
+        {
+            environment["DOCKER_TLS_VERIFY"] = "1";
+            environment["DOCKER_CERT_PATH"] = certificates;
+        }
+
+        return environment;
+    }
+
     public override string ToString() =>
         TlsCertificateDirectory is null ? DockerHost : $"{DockerHost} (TLS certificates in {TlsCertificateDirectory})";
 

@@ -396,7 +396,7 @@ public sealed class DindPipeline : IAsyncDisposable
         };
 
     private static DockerEndpoint DindSocketEndpoint(string sessionId) =>
-        DockerEndpoint.UnixSocket(Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}", "docker.sock"));
+        DockerEndpoint.UnixSocket(Path.Combine(DindDaemon.SocketDirectoryFor(sessionId), "docker.sock"));
 
     private async Task TearDownSessionAsync()
     {
@@ -409,7 +409,7 @@ public sealed class DindPipeline : IAsyncDisposable
         _target = null;
         var resources = _host ?? DockerEngine.Connect(new DockerEndpoint(new Uri(state.ResourceEngineHost), state.ResourceEngineTlsDirectory));
         _host = resources;
-        var socketDirectory = state.Mode == DockerMode.Dind ? state.Daemon?.SocketDirectory ?? Path.GetDirectoryName(new Uri(state.DockerHost).AbsolutePath) : null;
+        var socketDirectory = state.Mode == DockerMode.Dind ? DindDaemon.SocketDirectoryFor(state.SessionId) : null;
         var removed = await new SessionTeardown(resources, _log).TeardownAsync(state.SessionId, socketDirectory).ConfigureAwait(false);
         _store.Delete(state.SessionId);
         _log.Information("Teardown removed {Count} resource(s) of session {Session}", removed, state.SessionId);
@@ -426,13 +426,8 @@ public sealed class DindPipeline : IAsyncDisposable
 
     private static Dictionary<string, string> SessionEnvironment(SessionState state)
     {
-        var environment = new Dictionary<string, string> { ["DOCKER_HOST"] = state.DockerHost, ["DINDBUILD_SESSION_ID"] = state.SessionId };
-        if (state.TlsCertificateDirectory is { } certificates)
-        {
-            environment["DOCKER_TLS_VERIFY"] = "1";
-            environment["DOCKER_CERT_PATH"] = certificates;
-        }
-
+        var environment = new DockerEndpoint(new Uri(state.DockerHost), state.TlsCertificateDirectory).ClientEnvironment();
+        environment["DINDBUILD_SESSION_ID"] = state.SessionId;
         return environment;
     }
 

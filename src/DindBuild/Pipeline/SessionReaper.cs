@@ -1,4 +1,5 @@
 using System.Globalization;
+using DindBuild.Dind;
 using DindBuild.Docker;
 using Serilog;
 
@@ -29,8 +30,7 @@ public sealed class SessionReaper(IDockerEngine engine, ILogger log)
         var teardown = new SessionTeardown(engine, log);
         foreach (var sessionId in dead)
         {
-            var socketDirectory = Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
-            var removed = await teardown.TeardownAsync(sessionId, socketDirectory).ConfigureAwait(false);
+            var removed = await teardown.TeardownAsync(sessionId, DindDaemon.SocketDirectoryFor(sessionId)).ConfigureAwait(false);
             log.Information("Reaped session {Session}: {Count} resource(s) whose owner is gone", sessionId, removed);
         }
 

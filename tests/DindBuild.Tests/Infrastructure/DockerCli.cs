@@ -41,9 +41,7 @@ internal static class DockerCli
 
     /// <summary>The docker CLI's environment for an endpoint: DOCKER_HOST, and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH for TLS.</summary>
     public static IReadOnlyDictionary<string, string?> EnvironmentFor(DindBuild.Docker.DockerEndpoint endpoint) =>
-        endpoint.TlsCertificateDirectory is { } certificates
-            ? new Dictionary<string, string?> { ["DOCKER_HOST"] = endpoint.DockerHost, ["DOCKER_TLS_VERIFY"] = "1", ["DOCKER_CERT_PATH"] = certificates }
-            : new Dictionary<string, string?> { ["DOCKER_HOST"] = endpoint.DockerHost };
+        endpoint.ClientEnvironment().ToDictionary(pair => pair.Key, pair => (string?)pair.Value);
 
     /// <summary><c>docker save IMAGES | docker load</c> into another engine, through the CLI.</summary>
     public static async Task CopyImagesAsync(IReadOnlyList<string> images, IReadOnlyDictionary<string, string?> targetEnvironment)

@@ -39,6 +39,17 @@ public sealed class SmallTypesTests
     }
 
     [Fact]
+    public void The_client_environment_of_an_endpoint_reads_back_as_the_same_endpoint()
+    {
+        var tls = new DockerEndpoint(new Uri("tcp://127.0.0.1:32770"), "/tmp/dindbuild-x/client");
+        var socket = DockerEndpoint.UnixSocket("/tmp/dindbuild-x/docker.sock");
+
+        Assert.Equal(tls, DockerEndpoint.FromEnvironment(name => tls.ClientEnvironment().GetValueOrDefault(name)));
+        Assert.Equal(socket, DockerEndpoint.FromEnvironment(name => socket.ClientEnvironment().GetValueOrDefault(name)));
+        Assert.False(socket.ClientEnvironment().ContainsKey("DOCKER_TLS_VERIFY"));
+    }
+
+    [Fact]
     public void Debian_mirror_is_read_from_one_line_and_deb822_sources_skipping_the_security_archive()
     {
         string deb822 = "Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian/\nSuites: bookworm\n";
