@@ -3,6 +3,8 @@
 #r "../.dindbuild/engine/DindBuild.dll"
 #r "../.dindbuild/engine/Serilog.dll"
 #r "../.dindbuild/engine/Serilog.Sinks.Console.dll"
+#r "../.dindbuild/engine/Serilog.Sinks.File.dll"
+#r "../.dindbuild/engine/Serilog.Formatting.Compact.dll"
 #r "../.dindbuild/engine/CliWrap.dll"
 #r "../.dindbuild/engine/Docker.DotNet.dll"
 #r "../.dindbuild/engine/Docker.DotNet.X509.dll"
@@ -14,7 +16,7 @@ using DindBuild.Settings;
 var target = Argument("target", "DindTest");
 var repositoryRoot = MakeAbsolute(Directory("..")).FullPath;
 var masker = new SecretMasker();
-var log = DindLogging.CreateConsoleLogger(verbose: Context.Log.Verbosity >= Verbosity.Verbose, masker);
+var wholeRun = string.Equals(target, "DindTest", StringComparison.OrdinalIgnoreCase);
 DindSettings settings;
 try
 {
@@ -27,8 +29,13 @@ catch (DindBuildException ex)
 {
     throw new CakeException(ExitCodes.For(ex), ex.Message);
 }
+var log = DindLogging.CreateConsoleLogger(
+    verbose: Context.Log.Verbosity >= Verbosity.Verbose,
+    masker,
+    jsonLogFile: string.Equals(target, "Help", StringComparison.OrdinalIgnoreCase) ? null : System.IO.Path.Combine(settings.HostArtifactsDirectory, DindLogging.JsonLogFileName),
+    startFresh: wholeRun);
 var signals = ShutdownSignals.Install(log);
-var pipeline = new DindPipeline(settings, log, masker: masker, wholeRun: string.Equals(target, "DindTest", StringComparison.OrdinalIgnoreCase));
+var pipeline = new DindPipeline(settings, log, masker: masker, wholeRun: wholeRun);
 var cancel = signals.Token;
 
 Task("ProvisionEngine")
@@ -86,6 +93,11 @@ Task("Reap")
     .Description("Remove the sessions whose build process is gone (killed runs); --reap-older-than also retires old kept sessions")
     .Does(() => pipeline.ReapAsync(cancel));
 
+Task("RenderReport")
+    .Description("Render artifacts/dindbuild-report.html to a PNG next to it in headless Chromium (installs Debian's chromium when missing)")
+    .Does(() => new DindBuild.Reporting.ChromiumRenderer(log).RenderAsync(
+        pipeline.ReportPathWithoutExtension + ".html", pipeline.ReportPathWithoutExtension + ".png", width: 1100, height: 2200, cancel));
+
 Task("Benchmark")
     .Description("Measure every lifecycle step against its floor in the same run; table on the console, JSON in artifacts/ (not part of Test)")
     .Does(() => new DindBuild.Benchmarks.BenchmarkSuite(settings, log).RunAndReportAsync(settings.BenchmarkRounds, cancel));
@@ -112,10 +124,15 @@ Task("DindTest")
     .IsDependentOn("Teardown");
 
 Task("Test")
-    .Description("Run DindBuild's own unit and integration tests (the integration tests start real DinD daemons)")
+    .Description("Run DindBuild's own unit and integration tests (the integration tests start real DinD daemons and render reports in Chromium)")
     .IsDependentOn("PrepareImages")
-    .Does(() =>
+    .Does(async () =>
     {
+        if (DindBuild.Provisioning.AptPackages.CanInstall)
+        {
+            await new DindBuild.Provisioning.AptPackages(log).EnsureInstalledAsync(new[] { "chromium" }, "The report-rendering tests", cancel);
+        }
+
         var results = MakeAbsolute(Directory(settings.HostArtifactsDirectory)).Combine("test-results");
         CleanDirectory(results);
         DotNetTest("../DindBuild.slnx", new DotNetTestSettings
@@ -138,6 +155,7 @@ Teardown(context =>
     {
         pipeline.LogSummary();
         signals.Dispose();
+        log.Dispose();
     }
 });
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
+using DindBuild.IO;
 using Serilog;
 
 namespace DindBuild.Artifacts;
@@ -9,8 +10,10 @@ namespace DindBuild.Artifacts;
 /// <c>docker cp CONTAINER:PATH DIR</c> through the archive API — no bind mount of a host path, so
 /// the same code works against a daemon on another host — extracted without ever writing outside DIR.
 /// </summary>
-public sealed class ArtifactExporter(IDockerEngine engine, ILogger log)
+public sealed class ArtifactExporter(IDockerEngine engine, ILogger log, ProgressReporter? progress = null)
 {
+    private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
+
     /// <summary>Null when the container has no such path (a warning, not a failure: the tests may have written nothing).</summary>
     public async Task<ExtractionResult?> ExportAsync(string containerId, string containerPath, string hostDirectory, long maxBytes, CancellationToken cancellationToken)
     {
@@ -40,10 +43,15 @@ public sealed class ArtifactExporter(IDockerEngine engine, ILogger log)
                 ex);
         }
 
-        await using (archive)
+        await using (var counted = new CountingReadStream(archive))
         {
             var extractor = new SafeTarExtractor(hostDirectory, maxBytes, warning => log.Warning("artifacts │ {Warning}", warning));
-            var result = await extractor.ExtractAsync(archive, Path.GetFileName(containerPath.TrimEnd('/')), cancellationToken).ConfigureAwait(false);
+            ExtractionResult result;
+            using (_progress.Start($"Exporting {containerPath}", () => counted.BytesRead))
+            {
+                result = await extractor.ExtractAsync(counted, Path.GetFileName(containerPath.TrimEnd('/')), cancellationToken).ConfigureAwait(false);
+            }
+
             log.Information(
                 "Exported {Files} artifact files ({MiB:0.00} MiB) from {Path} to {Directory} in {Seconds:0.00} s",
                 result.FilesWritten,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.RegularExpressions;
 using DindBuild.Diagnostics;
@@ -10,8 +11,10 @@ namespace DindBuild.Build;
 /// <c>docker build</c> against the session's daemon: the context is streamed as a tar honouring
 /// <c>.dockerignore</c>, the output goes to the log, and a failure names the failing step.
 /// </summary>
-public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log)
+public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, ProgressReporter? progress = null)
 {
+    private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
+
     private const int EvidenceLines = 20;
 
     public async Task<ImageSummary> BuildAsync(string contextDirectory, ImageBuildSpec spec, CancellationToken cancellationToken)
@@ -21,15 +24,17 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log)
         string? currentStep = null;
         string? error = null;
         Exception? transportFailure = null;
+        using var activity = _progress.Start($"Building {spec.Tag}");
 
         void OnMessage(ProgressMessage message)
         {
             foreach (var line in (message.Text ?? "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0))
             {
                 output.Add(line);
-                if (StepLine().IsMatch(line))
+                if (StepLine().Match(line) is { Success: true } step)
                 {
                     currentStep = line.Trim();
+                    activity.SetStep(int.Parse(step.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(step.Groups[2].Value, CultureInfo.InvariantCulture), step.Groups[3].Value.Trim());
                 }
 
                 log.Information("build │ {Line}", line);
@@ -132,6 +137,6 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log)
         }
     }
 
-    [GeneratedRegex(@"^Step \d+/\d+ :")]
+    [GeneratedRegex(@"^Step (\d+)/(\d+) :(.*)")]
     private static partial Regex StepLine();
 }

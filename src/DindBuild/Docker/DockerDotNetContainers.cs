@@ -140,6 +140,25 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
         return text.ToString();
     }
 
+    public async Task StreamStatsAsync(string id, Action<ResourceSample> onSample, CancellationToken cancellationToken)
+    {
+        var progress = new SynchronousProgress<ContainerStatsResponse>(stats =>
+        {
+            if (ResourceSample.From(stats) is { } sample)
+            {
+                onSample(sample);
+            }
+        });
+        try
+        {
+            await client.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = true }, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Removed while sampling: the samples so far are all there is.
+        }
+    }
+
     public async Task<Stream?> GetArchiveAsync(string id, string path, CancellationToken cancellationToken)
     {
         try

@@ -54,6 +54,12 @@ public interface IDockerContainers
     /// <summary><c>docker logs --tail N</c>, stdout and stderr interleaved.</summary>
     Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <c>docker stats ID</c>: one sample about every second, computed as the CLI does (CPU % of the
+    /// host's CPUs, memory without the page cache), until the container stops or the token is cancelled.
+    /// </summary>
+    Task StreamStatsAsync(string id, Action<ResourceSample> onSample, CancellationToken cancellationToken);
+
     /// <summary><c>docker cp ID:PATH -</c>: a tar stream whose entries start with PATH's base name; null when the container or the path does not exist.</summary>
     Task<Stream?> GetArchiveAsync(string id, string path, CancellationToken cancellationToken);
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using DindBuild.Diagnostics;
 using DindBuild.Docker;
+using DindBuild.IO;
 using DindBuild.Provisioning;
 using Serilog;
 
@@ -9,8 +11,10 @@ namespace DindBuild.Images;
 /// <c>docker save IMAGE | docker -H inner load</c>, streamed: copies the images a build needs from
 /// the host engine into the session's daemon, which cannot pull them where there is no registry.
 /// </summary>
-public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, RootfsImageBuilder recipes, ILogger log)
+public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, RootfsImageBuilder recipes, ILogger log, ProgressReporter? progress = null)
 {
+    private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
+
     /// <summary>Seeds each image; returns the ones that could not be found anywhere (the build will report them).</summary>
     public async Task<IReadOnlyList<string>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
@@ -23,11 +27,13 @@ public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Root
                 continue;
             }
 
-            if (await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false) is null)
+            var found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
+            if (found is null)
             {
                 if (ImageRecipe.ForImage(image) is { } recipe)
                 {
                     await recipes.EnsureAsync(source, recipe, cancellationToken).ConfigureAwait(false);
+                    found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -37,18 +43,23 @@ public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Root
                 }
             }
 
-            await CopyAsync(image, cancellationToken).ConfigureAwait(false);
+            await CopyAsync(image, found?.Size ?? 0, cancellationToken).ConfigureAwait(false);
         }
 
         return unavailable;
     }
 
-    private async Task CopyAsync(string image, CancellationToken cancellationToken)
+    // imageSize: the unpacked size; a saved image is about as large, so it estimates the transfer.
+    private async Task CopyAsync(string image, long imageSize, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         await using var saved = await source.Images.SaveAsync(image, cancellationToken).ConfigureAwait(false);
         var counted = new CountingReadStream(saved);
-        await target.Images.LoadAsync(counted, cancellationToken).ConfigureAwait(false);
+        using (_progress.Start($"Seeding {image}", () => counted.BytesRead, imageSize))
+        {
+            await target.Images.LoadAsync(counted, cancellationToken).ConfigureAwait(false);
+        }
+
         var seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
         log.Information("Seeded {Image}: {MiB:0.0} MiB in {Seconds:0.0} s ({Rate:0} MiB/s)", image, counted.BytesRead / 1048576.0, seconds, counted.BytesRead / 1048576.0 / seconds);
     }

@@ -7,6 +7,7 @@ using DindBuild.Docker;
 using DindBuild.Images;
 using DindBuild.Provisioning;
 using DindBuild.Readiness;
+using DindBuild.Reporting;
 using DindBuild.Settings;
 using DindBuild.Testing;
 using Serilog;
@@ -31,6 +32,15 @@ public sealed class DindPipeline : IAsyncDisposable
     private readonly SecretMasker _masker;
     private readonly bool _wholeRun;
     private readonly string _owner;
+    private readonly CiOutput _ci;
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private int _stepDepth;
+    private RunHistory _earlier = RunHistory.Empty;
+    private RunHistory _seen = RunHistory.Empty;
+    private ResourceSampler? _sampler;
+    private List<ResourceSample> _samples = [];
+    private bool _sessionSeen;
     private IDockerEngine? _host;
     private IDockerEngine? _target;
     private SessionState? _state;
@@ -40,7 +50,7 @@ public sealed class DindPipeline : IAsyncDisposable
     /// <c>wholeRun</c>: true for a run that ends with its session removed (DindTest); false for a single
     /// step, whose session is kept, saved, for the next step — and owned by "kept", so the reaper leaves it alone.
     /// </summary>
-    public DindPipeline(DindSettings settings, ILogger log, Func<string, string?>? environment = null, SecretMasker? masker = null, bool wholeRun = true)
+    public DindPipeline(DindSettings settings, ILogger log, Func<string, string?>? environment = null, SecretMasker? masker = null, bool wholeRun = true, CiOutput? ci = null)
     {
         Settings = settings;
         _wholeRun = wholeRun;
@@ -53,6 +63,7 @@ public sealed class DindPipeline : IAsyncDisposable
         }
 
         _environment = environment ?? Environment.GetEnvironmentVariable;
+        _ci = ci ?? CiOutput.Detect(_environment, Console.Out);
         _recipes = new RootfsImageBuilder(log);
         _store = SessionStore.ForRepository(settings.RepositoryRoot);
         Mode = settings.DockerMode switch
@@ -81,6 +92,12 @@ public sealed class DindPipeline : IAsyncDisposable
     public ExtractionResult? ExportedArtifacts { get; private set; }
 
     public IReadOnlyList<StepTiming> Timings => _timings;
+
+    /// <summary>The docker CLI context a kept DinD session gets: <c>docker --context dindbuild-ID …</c>.</summary>
+    public static string DockerContextNameOf(string sessionId) => $"dindbuild-{sessionId}";
+
+    /// <summary>Where <see cref="FinishAsync"/> writes the run report (<c>.html</c> and <c>.md</c>).</summary>
+    public string ReportPathWithoutExtension => Path.Combine(Settings.HostArtifactsDirectory, "dindbuild-report");
 
     /// <summary>Makes sure the engine this mode talks to answers, provisioning a local one where that is allowed.</summary>
     public Task ProvisionEngineAsync(CancellationToken cancellationToken) => _host is not null || _target is not null ? Task.CompletedTask : StepAsync("ProvisionEngine", async () =>
@@ -153,6 +170,7 @@ public sealed class DindPipeline : IAsyncDisposable
         var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, options, cancellationToken).ConfigureAwait(false);
         _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost, TlsCertificateDirectory = started.Endpoint.TlsCertificateDirectory };
         SaveState();
+        StartSampling();
     });
 
     public Task WaitForDaemonAsync(CancellationToken cancellationToken) => StepAsync("WaitForDaemon", async () =>
@@ -160,6 +178,7 @@ public sealed class DindPipeline : IAsyncDisposable
         var target = await RequireTargetAsync("WaitForDaemon", cancellationToken).ConfigureAwait(false);
         var version = await RequireSupportedAsync(target, "session daemon", cancellationToken).ConfigureAwait(false);
         var info = await target.System.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        _seen = _seen with { DaemonVersion = $"Docker {version.Version} (API {version.ApiVersion})", StorageDriver = info.StorageDriver };
         _log.Information(
             "Session daemon ({Mode}) at {Endpoint}: {Version}, ID {Id}, storage driver {Driver}, cgroup v{Cgroup}",
             Mode.ToString().ToLowerInvariant(),
@@ -258,6 +277,7 @@ public sealed class DindPipeline : IAsyncDisposable
         ExportedArtifacts = await new ArtifactExporter(target, _log)
             .ExportAsync(testContainer, Settings.ContainerArtifactsPath, Settings.HostArtifactsDirectory, Settings.ArtifactsMaxBytes, cancellationToken)
             .ConfigureAwait(false);
+        _seen = _seen with { Tests = JUnitResults.FromDirectory(Settings.HostArtifactsDirectory) };
     });
 
     /// <summary>The Reap target: removes the sessions whose owner process is gone, and those older than <c>--reap-older-than</c>.</summary>
@@ -267,7 +287,7 @@ public sealed class DindPipeline : IAsyncDisposable
         var reaped = await new SessionReaper(_host ?? _target!, _log).ReapAsync(Settings.ReapOlderThan, cancellationToken).ConfigureAwait(false);
         foreach (var sessionId in reaped)
         {
-            _store.Delete(sessionId);
+            Forget(sessionId);
         }
 
         _log.Information("Reaped {Count} session(s)", reaped.Count);
@@ -321,6 +341,7 @@ public sealed class DindPipeline : IAsyncDisposable
             }
 
             SaveState();
+            SaveDockerContext();
             _log.Warning(
                 "Keeping session {Session} for later steps (environment in {EnvironmentFile}); remove it with: ./build.sh Teardown --session-id {Session}",
                 SessionId,
@@ -330,6 +351,7 @@ public sealed class DindPipeline : IAsyncDisposable
         }
         finally
         {
+            await StopSamplingAsync().ConfigureAwait(false);
             if (!ReferenceEquals(_target, _host))
             {
                 _target?.Dispose();
@@ -338,8 +360,40 @@ public sealed class DindPipeline : IAsyncDisposable
             _host?.Dispose();
             _target = null;
             _host = null;
+            WriteReport();
         }
     }
+
+    /// <summary>What this session's build processes saw, this one included, for the reports and the CI summary.</summary>
+    public RunReport Report()
+    {
+        var history = History();
+        var started = history.Started ?? _started;
+        return new RunReport(SessionId, started, Mode.ToString().ToLowerInvariant())
+        {
+            PrivilegeProfile = history.PrivilegeProfile,
+            DaemonVersion = history.DaemonVersion,
+            StorageDriver = history.StorageDriver,
+            ImageTag = BuiltImage is null ? null : Settings.ImageTag,
+            ImageId = BuiltImage?.Id,
+            ImageSizeBytes = BuiltImage?.Size,
+            Steps = [.. history.Steps.Select(step => new StepTiming(step.Step, step.Started - started, step.Duration, step.Outcome))],
+            Samples = history.Samples,
+            SamplesNote = Mode == DockerMode.Dind ? "the DinD container did not run in this build process" : $"{Mode.ToString().ToLowerInvariant()} mode has no DinD container",
+            Tests = history.Tests,
+            Failure = history.Failure,
+            FailedStep = history.FailedStep,
+            DaemonLogTail = history.DaemonLogTail,
+        };
+    }
+
+    /// <summary>Earlier processes' history followed by this process's steps, samples and facts.</summary>
+    private RunHistory History() => _earlier.Then(_seen with
+    {
+        Started = _started,
+        Steps = [.. _timings.Select(timing => new RecordedStep(timing.Step, _started + timing.Start, timing.Duration, timing.Outcome))],
+        Samples = [.. _samples, .. _sampler?.Samples ?? []],
+    });
 
     /// <summary>The per-step duration table, for the end of a run.</summary>
     public void LogSummary()
@@ -366,7 +420,7 @@ public sealed class DindPipeline : IAsyncDisposable
             var reaped = await new SessionReaper(engine, _log).ReapAsync(olderThan: null, cancellationToken).ConfigureAwait(false);
             foreach (var sessionId in reaped)
             {
-                _store.Delete(sessionId);
+                Forget(sessionId);
             }
 
             if (reaped.Count > 0)
@@ -377,6 +431,97 @@ public sealed class DindPipeline : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             _log.Warning("Could not reap sessions left behind by killed runs: {Reason}", ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Forgets a session on this host: its saved state and its docker context. Its containers,
+    /// volumes and networks are the teardown's or the reaper's.
+    /// </summary>
+    private void Forget(string sessionId)
+    {
+        _store.Delete(sessionId);
+        try
+        {
+            if (DockerContextStore.FromEnvironment(_environment).Remove(DockerContextNameOf(sessionId)))
+            {
+                _log.Information("Removed docker context {Context}", DockerContextNameOf(sessionId));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Could not remove docker context {Context}: {Reason}", DockerContextNameOf(sessionId), ex.Message);
+        }
+    }
+
+    /// <summary>A kept DinD daemon is usable as <c>docker --context dindbuild-ID</c>, like any other daemon the CLI knows.</summary>
+    private void SaveDockerContext()
+    {
+        if (_state?.Daemon is not { } daemon)
+        {
+            return;
+        }
+
+        var name = DockerContextNameOf(_state.SessionId);
+        var store = DockerContextStore.FromEnvironment(_environment);
+        try
+        {
+            store.Save(name, daemon.Endpoint, $"DindBuild session {_state.SessionId} (removed by ./build.sh Teardown --session-id {_state.SessionId})");
+            _log.Information("Docker context {Context} points at the kept daemon: docker --context {Context} ps", name, name);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Could not create docker context {Context} in {Store}: {Reason}; the environment below still works", name, store.ConfigDirectory, ex.Message);
+        }
+    }
+
+    private void StartSampling()
+    {
+        if (_sampler is null && _host is not null && _state?.Daemon is { } daemon)
+        {
+            _sampler = ResourceSampler.Start(_host, daemon.ContainerId, _log);
+        }
+    }
+
+    private async Task StopSamplingAsync()
+    {
+        if (_sampler is { } sampler)
+        {
+            _sampler = null;
+            await sampler.DisposeAsync().ConfigureAwait(false);
+            _samples = [.. _samples, .. sampler.Samples];
+        }
+    }
+
+    /// <summary>The HTML and Markdown reports, and the CI summary. Never fails the build: the run's own outcome matters more.</summary>
+    private void WriteReport()
+    {
+        if (!_sessionSeen)
+        {
+            return;
+        }
+
+        var report = Report();
+        var markdown = MarkdownRunReport.Render(report);
+        try
+        {
+            Directory.CreateDirectory(Settings.HostArtifactsDirectory);
+            File.WriteAllText(ReportPathWithoutExtension + ".html", HtmlRunReport.Render(report));
+            File.WriteAllText(ReportPathWithoutExtension + ".md", markdown);
+            _log.Information("Run report: {Report}.html (and .md)", ReportPathWithoutExtension);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Could not write the run report to {Directory}: {Reason}", Settings.HostArtifactsDirectory, ex.Message);
+        }
+
+        try
+        {
+            _ci.Summary(markdown);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Could not write the {Ci} job summary: {Reason}", _ci.Name, ex.Message);
         }
     }
 
@@ -401,6 +546,7 @@ public sealed class DindPipeline : IAsyncDisposable
     private async Task TearDownSessionAsync()
     {
         var state = _state!;
+        _sessionSeen = true;
         if (!ReferenceEquals(_target, _host))
         {
             _target?.Dispose();
@@ -410,8 +556,9 @@ public sealed class DindPipeline : IAsyncDisposable
         var resources = _host ?? DockerEngine.Connect(new DockerEndpoint(new Uri(state.ResourceEngineHost), state.ResourceEngineTlsDirectory));
         _host = resources;
         var socketDirectory = state.Mode == DockerMode.Dind ? DindDaemon.SocketDirectoryFor(state.SessionId) : null;
+        await StopSamplingAsync().ConfigureAwait(false);
         var removed = await new SessionTeardown(resources, _log).TeardownAsync(state.SessionId, socketDirectory).ConfigureAwait(false);
-        _store.Delete(state.SessionId);
+        Forget(state.SessionId);
         _log.Information("Teardown removed {Count} resource(s) of session {Session}", removed, state.SessionId);
         _state = null;
     }
@@ -420,7 +567,7 @@ public sealed class DindPipeline : IAsyncDisposable
     {
         if (_state is not null)
         {
-            _store.Save(_state, SessionEnvironment(_state));
+            _store.Save(_state with { History = History() }, SessionEnvironment(_state));
         }
     }
 
@@ -452,6 +599,7 @@ public sealed class DindPipeline : IAsyncDisposable
         }
 
         _state = _store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, "Teardown");
+        _earlier = _state.History;
         return true;
     }
 
@@ -461,6 +609,7 @@ public sealed class DindPipeline : IAsyncDisposable
         if (_state is null)
         {
             _state = _store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, step);
+            _earlier = _state.History;
             if (_state.Mode != Mode && Settings.DockerMode != DockerMode.Auto)
             {
                 throw new DindBuildException(
@@ -483,6 +632,7 @@ public sealed class DindPipeline : IAsyncDisposable
         {
             _host ??= DockerEngine.Connect(new DockerEndpoint(new Uri(_state.ResourceEngineHost), _state.ResourceEngineTlsDirectory));
             _target = await new DindDaemonStarter(_host, _log).WaitUntilReadyAsync(daemon, Settings.DaemonStartTimeout, cancellationToken).ConfigureAwait(false);
+            StartSampling();
         }
         else if (_state.Mode == DockerMode.Dind)
         {
@@ -590,8 +740,16 @@ public sealed class DindPipeline : IAsyncDisposable
 
     private async Task StepAsync(string step, Func<Task> action)
     {
-        var clock = Stopwatch.StartNew();
-        var outcome = "ok";
+        var start = _clock.Elapsed;
+        var outcome = StepTiming.Ok;
+        var outermost = ++_stepDepth == 1;
+        string? annotation = null;
+        if (outermost)
+        {
+            // Nested steps (StartDaemon provisioning the engine) fold into the outer one: CI groups do not nest.
+            _ci.BeginStep(step, step);
+        }
+
         try
         {
             await action().ConfigureAwait(false);
@@ -608,9 +766,16 @@ public sealed class DindPipeline : IAsyncDisposable
             if (failure is DindBuildException shown && _masker.Reveals(shown.Message))
             {
                 // Evidence quotes test and daemon output, which may echo a secret.
-                throw new DindBuildException(shown.Kind, _masker.Apply(shown.WhatFailed), shown.Evidence is null ? null : _masker.Apply(shown.Evidence), shown.HowToFix is null ? null : _masker.Apply(shown.HowToFix));
+                failure = new DindBuildException(shown.Kind, _masker.Apply(shown.WhatFailed), shown.Evidence is null ? null : _masker.Apply(shown.Evidence), shown.HowToFix is null ? null : _masker.Apply(shown.HowToFix));
             }
 
+            if (_seen.Failure is null)
+            {
+                var logTail = await DaemonLogTailOrNullAsync().ConfigureAwait(false);
+                _seen = _seen with { Failure = _masker.Apply(failure.Message), FailedStep = step, DaemonLogTail = logTail is null ? null : _masker.Apply(logTail) };
+            }
+
+            annotation = outermost ? _masker.Apply(failure is DindBuildException described ? described.WhatFailed : failure.Message) : null;
             if (ReferenceEquals(failure, ex))
             {
                 throw;
@@ -620,7 +785,39 @@ public sealed class DindPipeline : IAsyncDisposable
         }
         finally
         {
-            _timings.Add(new StepTiming(step, clock.Elapsed, outcome));
+            _stepDepth--;
+            _sessionSeen |= _state is not null;
+            if (_state?.Daemon?.Profile is { } profile)
+            {
+                _seen = _seen with { PrivilegeProfile = profile.ToString().ToLowerInvariant() };
+            }
+            _timings.Add(new StepTiming(step, start, _clock.Elapsed - start, outcome));
+            if (outermost)
+            {
+                _ci.EndStep(step);
+                if (annotation is not null)
+                {
+                    _ci.Failure($"DindBuild: {step} failed", annotation);
+                }
+            }
+        }
+    }
+
+    private async Task<string?> DaemonLogTailOrNullAsync()
+    {
+        if (_host is null || _state?.Daemon is not { } daemon)
+        {
+            return null;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            return await new DindDaemonStarter(_host, _log).DaemonLogTailAsync(daemon.ContainerId, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
         }
     }
 

@@ -1,4 +1,5 @@
 using DindBuild.Dind;
+using DindBuild.Reporting;
 using DindBuild.Settings;
 
 namespace DindBuild.Pipeline;
@@ -23,4 +24,7 @@ public sealed record SessionState(string SessionId, DockerMode Mode, string Dock
     public bool? TestsPassed { get; init; }
 
     public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The steps, resource samples and facts of the build processes so far, for the run report.</summary>
+    public RunHistory History { get; init; } = RunHistory.Empty;
 }

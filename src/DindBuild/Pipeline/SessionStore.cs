@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DindBuild.Diagnostics;
+using DindBuild.IO;
 
 namespace DindBuild.Pipeline;
 
@@ -28,9 +29,9 @@ public sealed class SessionStore(string directory)
 
     public void Save(SessionState state, IReadOnlyDictionary<string, string> environment)
     {
-        CreatePrivateDirectory();
-        WritePrivate(PathOf(state.SessionId), JsonSerializer.Serialize(state, Json));
-        WritePrivate(EnvironmentFileOf(state.SessionId), string.Concat(environment.Select(pair => $"{pair.Key}={pair.Value}\n")));
+        PrivateFiles.CreateDirectory(Directory);
+        PrivateFiles.WriteAllText(PathOf(state.SessionId), JsonSerializer.Serialize(state, Json));
+        PrivateFiles.WriteAllText(EnvironmentFileOf(state.SessionId), string.Concat(environment.Select(pair => $"{pair.Key}={pair.Value}\n")));
     }
 
     public SessionState? TryLoad(string sessionId)
@@ -78,33 +79,4 @@ public sealed class SessionStore(string directory)
         $"run './build.sh StartDaemon' first (its session is saved for later steps), or run './build.sh {step}' without '--exclusive' so its dependencies run in the same process.");
 
     private static string Describe(IReadOnlyList<string> ids) => ids.Count == 0 ? "none" : string.Join(", ", ids);
-
-    private void CreatePrivateDirectory()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            System.IO.Directory.CreateDirectory(Directory);
-            return;
-        }
-
-        System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
-    private static void WritePrivate(string path, string text)
-    {
-        // Created 0600 from the start, so there is no moment at which others could read it.
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(path + ".tmp", options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(text);
-        }
-
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
 }

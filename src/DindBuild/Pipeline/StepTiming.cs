@@ -1,4 +1,7 @@
 namespace DindBuild.Pipeline;
 
-/// <summary>How long one lifecycle step took and how it ended.</summary>
-public sealed record StepTiming(string Step, TimeSpan Duration, string Outcome);
+/// <summary>One lifecycle step: when it started (from the start of the build process), how long it took and how it ended.</summary>
+public sealed record StepTiming(string Step, TimeSpan Start, TimeSpan Duration, string Outcome)
+{
+    public const string Ok = "ok";
+}

@@ -10,8 +10,10 @@ namespace DindBuild.Provisioning;
 /// Runs the CLIs that have no API (apt, debootstrap, dockerd): output goes to the debug log as it
 /// arrives, and a failure carries the command line and the last lines it printed.
 /// </summary>
-public sealed class CommandRunner(ILogger log)
+public sealed class CommandRunner(ILogger log, ProgressReporter? progress = null)
 {
+    private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
+
     private const int EvidenceLines = 25;
 
     public async Task RunAsync(string program, IReadOnlyList<string> arguments, string whatFor, string howToFix, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null)
@@ -37,6 +39,7 @@ public sealed class CommandRunner(ILogger log)
         CommandResult result;
         try
         {
+            using var activity = _progress.Start(char.ToUpperInvariant(whatFor[0]) + whatFor[1..]);
             result = await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception ex)

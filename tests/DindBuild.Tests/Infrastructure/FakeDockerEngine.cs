@@ -77,6 +77,8 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     Task<string> IDockerContainers.GetLogTailAsync(string id, int lines, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    Task IDockerContainers.StreamStatsAsync(string id, Action<ResourceSample> onSample, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     Task<Stream?> IDockerContainers.GetArchiveAsync(string id, string path, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -69,10 +69,17 @@ public sealed class ModeTests(EngineFixture engine)
 
             Assert.Equal(0, JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml")).Failures);
 
-            var teardown = await BuildScript.RunAsync(["Teardown", "--session-id", session]);
+            var teardown = await BuildScript.RunAsync(["Teardown", "--session-id", session, "--artifacts-dir", artifacts.Path]);
             Assert.True(teardown.ExitCode == 0, teardown.Output);
             Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
             Assert.False(File.Exists(state));
+
+            // The last step's report covers every step of the session, each run by its own process.
+            var report = await File.ReadAllTextAsync(Path.Combine(artifacts.Path, "dindbuild-report.md"), TestContext.Current.CancellationToken);
+            Assert.All(
+                new[] { "StartDaemon", "WaitForDaemon", "SeedImages", "BuildImage", "RunTests", "ExportArtifacts", "Teardown" },
+                step => Assert.Contains($"| {step} |", report, StringComparison.Ordinal));
+            Assert.Contains("10 passed, 0 failed", report, StringComparison.Ordinal);
         }
         finally
         {

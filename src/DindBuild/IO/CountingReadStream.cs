@@ -1,4 +1,4 @@
-namespace DindBuild.Images;
+namespace DindBuild.IO;
 
 /// <summary>A read-only pass-through that counts bytes, for throughput lines without buffering.</summary>
 internal sealed class CountingReadStream(Stream inner) : Stream

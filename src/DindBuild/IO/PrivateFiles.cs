@@ -1,0 +1,34 @@
+namespace DindBuild.IO;
+
+/// <summary>Directories (0700) and files (0600) that only this user may read: session state, client keys.</summary>
+public static class PrivateFiles
+{
+    public static void CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>Written under a temporary name created 0600 and then renamed: no moment at which others could read it, nor a half-written file.</summary>
+    public static void WriteAllText(string path, string text)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(path + ".tmp", options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(text);
+        }
+
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}

@@ -1,0 +1,32 @@
+namespace DindBuild.Reporting;
+
+/// <summary>
+/// GitHub Actions workflow commands: <c>::group::</c>/<c>::endgroup::</c> fold each step,
+/// <c>::error title=…::</c> annotates the run, and the summary is appended to <c>$GITHUB_STEP_SUMMARY</c>.
+/// </summary>
+public sealed class GitHubActionsOutput(TextWriter console, string? summaryFile) : CiOutput
+{
+    public override string Name => "GitHub Actions";
+
+    public override void BeginStep(string step, string title) => console.WriteLine($"::group::{EscapeData(title)}");
+
+    public override void EndStep(string step) => console.WriteLine("::endgroup::");
+
+    public override void Failure(string title, string message) =>
+        console.WriteLine($"::error title={EscapeProperty(title)}::{EscapeData(message)}");
+
+    public override void Summary(string markdown)
+    {
+        if (!string.IsNullOrEmpty(summaryFile))
+        {
+            File.AppendAllText(summaryFile, markdown + "\n");
+        }
+    }
+
+    /// <summary>The runner's own escaping: a raw newline would end the command, a raw '%' would start an escape.</summary>
+    internal static string EscapeData(string text) =>
+        text.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
+
+    internal static string EscapeProperty(string text) =>
+        EscapeData(text).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
+}

@@ -1,0 +1,52 @@
+using DindBuild.Docker;
+
+namespace DindBuild.Reporting;
+
+/// <summary>
+/// What the build processes of one session saw, saved with the session: when each target runs as its
+/// own CI step, the report written by the last one (Teardown) still covers the whole session.
+/// </summary>
+public sealed record RunHistory
+{
+    public static readonly RunHistory Empty = new();
+
+    public DateTimeOffset? Started { get; init; }
+
+    public IReadOnlyList<RecordedStep> Steps { get; init; } = [];
+
+    public IReadOnlyList<ResourceSample> Samples { get; init; } = [];
+
+    public string? PrivilegeProfile { get; init; }
+
+    public string? DaemonVersion { get; init; }
+
+    public string? StorageDriver { get; init; }
+
+    /// <summary>Parsed from the JUnit reports when the artifacts were exported.</summary>
+    public JUnitResults? Tests { get; init; }
+
+    /// <summary>The session's first failure, secrets masked; later failures are consequences more often than not.</summary>
+    public string? Failure { get; init; }
+
+    public string? FailedStep { get; init; }
+
+    public string? DaemonLogTail { get; init; }
+
+    /// <summary>This history followed by a later one: steps and samples appended, the later facts winning, the first failure kept.</summary>
+    public RunHistory Then(RunHistory later) => new()
+    {
+        Started = Started ?? later.Started,
+        Steps = [.. Steps, .. later.Steps],
+        Samples = [.. Samples, .. later.Samples],
+        PrivilegeProfile = later.PrivilegeProfile ?? PrivilegeProfile,
+        DaemonVersion = later.DaemonVersion ?? DaemonVersion,
+        StorageDriver = later.StorageDriver ?? StorageDriver,
+        Tests = later.Tests ?? Tests,
+        Failure = Failure ?? later.Failure,
+        FailedStep = Failure is null ? later.FailedStep : FailedStep,
+        DaemonLogTail = Failure is null ? later.DaemonLogTail : DaemonLogTail,
+    };
+}
+
+/// <summary>One step of a session, with its wall-clock start so that steps of different processes line up.</summary>
+public sealed record RecordedStep(string Step, DateTimeOffset Started, TimeSpan Duration, string Outcome);

@@ -1,0 +1,23 @@
+using System.Globalization;
+
+namespace DindBuild.Reporting;
+
+/// <summary>The name/value lines at the top of both reports, in one place so HTML and Markdown say the same.</summary>
+internal static class RunReportFacts
+{
+    public static IEnumerable<(string Name, string Value)> Of(RunReport report)
+    {
+        yield return ("Session", report.SessionId);
+        yield return ("Started", report.Started.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));
+        yield return ("Duration", $"{report.Span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+        yield return ("Docker mode", report.Mode);
+        yield return ("Privilege profile", report.PrivilegeProfile ?? "— (no DinD container in this run)");
+        yield return ("Daemon version", report.DaemonVersion ?? "—");
+        yield return ("Storage driver", report.StorageDriver ?? "—");
+        yield return ("Image", report.ImageTag is null ? "— (not built in this run)" : $"{report.ImageTag} {report.ImageId}");
+        if (report.ImageSizeBytes is { } size)
+        {
+            yield return ("Image size", $"{(size / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture)} MiB");
+        }
+    }
+}
