@@ -60,7 +60,7 @@ public static partial class DockerfileBaseImages
 
         var lines = dockerfileText.ReplaceLineEndings("\n").Split('\n');
         var (escape, firstInstructionLine) = ReadParserDirectives(lines);
-        foreach (var (keyword, arguments) in Instructions(lines, firstInstructionLine, escape))
+        foreach (var (keyword, arguments, _) in Instructions(lines, firstInstructionLine, escape))
         {
             if (keyword.Equals("ARG", StringComparison.OrdinalIgnoreCase))
             {
@@ -130,6 +130,17 @@ public static partial class DockerfileBaseImages
     }
 
     /// <summary>Adds <c>:latest</c> to references without a tag or digest.</summary>
+    /// <summary>
+    /// The 1-based line on which the builder's <c>Step N/M</c> instruction starts (instructions counted
+    /// as the classic builder counts them: continuations joined, comments skipped); null past the end.
+    /// </summary>
+    public static int? LineOfInstruction(string dockerfileText, int instructionNumber)
+    {
+        var lines = dockerfileText.ReplaceLineEndings("\n").Split('\n');
+        var (escape, firstInstructionLine) = ReadParserDirectives(lines);
+        return Instructions(lines, firstInstructionLine, escape).Skip(instructionNumber - 1).Select(instruction => (int?)instruction.LineNumber).FirstOrDefault();
+    }
+
     private static string Normalise(string image)
     {
         if (image.Contains('@', StringComparison.Ordinal))
@@ -168,7 +179,7 @@ public static partial class DockerfileBaseImages
     /// Yields (keyword, arguments) per instruction after joining continuation lines and dropping comments and
     /// heredoc bodies.
     /// </summary>
-    private static IEnumerable<(string Keyword, string Arguments)> Instructions(string[] lines, int start, char escape)
+    private static IEnumerable<(string Keyword, string Arguments, int LineNumber)> Instructions(string[] lines, int start, char escape)
     {
         var i = start;
         while (i < lines.Length)
@@ -178,6 +189,8 @@ public static partial class DockerfileBaseImages
             {
                 continue;
             }
+
+            var lineNumber = i;
 
             var logical = new StringBuilder();
             var continues = TrimContinuation(ref line, escape);
@@ -200,7 +213,7 @@ public static partial class DockerfileBaseImages
             var split = instruction.IndexOfAny([' ', '\t']);
             var keyword = split < 0 ? instruction : instruction[..split];
             var arguments = split < 0 ? "" : instruction[(split + 1)..].Trim();
-            yield return (keyword, arguments);
+            yield return (keyword, arguments, lineNumber);
 
             // Heredoc bodies are raw text; a line in one that starts with FROM is not an instruction.
             if (HeredocInstructions.Contains(keyword))

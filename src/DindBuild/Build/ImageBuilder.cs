@@ -22,6 +22,7 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, Prog
         ValidateInputs(contextDirectory, spec.Dockerfile);
         var output = new List<string>();
         string? currentStep = null;
+        var currentStepNumber = 0;
         string? error = null;
         Exception? transportFailure = null;
         using var activity = _progress.Start($"Building {spec.Tag}");
@@ -34,6 +35,7 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, Prog
                 if (StepLine().Match(line) is { Success: true } step)
                 {
                     currentStep = line.Trim();
+                    currentStepNumber = int.Parse(step.Groups[1].Value, CultureInfo.InvariantCulture);
                     activity.SetStep(int.Parse(step.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(step.Groups[2].Value, CultureInfo.InvariantCulture), step.Groups[3].Value.Trim());
                 }
 
@@ -70,12 +72,17 @@ public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, Prog
         if (error is not null)
         {
             var at = currentStep is null ? "" : $" at '{currentStep}'";
+            var dockerfilePath = Path.Combine(contextDirectory, spec.Dockerfile);
+            var line = currentStepNumber == 0 ? null : DockerfileBaseImages.LineOfInstruction(File.ReadAllText(dockerfilePath), currentStepNumber);
             throw new DindBuildException(
                 FailureKind.BuildFailed,
                 $"The image build failed{at}: {error}",
                 "build output (last lines):\n" + string.Join('\n', output.TakeLast(EvidenceLines)),
                 $"fix the failing step in {spec.Dockerfile}; 'docker build -f {spec.Dockerfile} {contextDirectory}' reproduces it outside DindBuild.",
-                transportFailure);
+                transportFailure)
+            {
+                Location = line is { } number ? new SourceLocation(dockerfilePath, number) : null,
+            };
         }
 
         var image = await engine.Images.InspectAsync(spec.Tag, cancellationToken).ConfigureAwait(false)

@@ -24,6 +24,9 @@ public class DindBuildException : Exception
 
     public string? HowToFix { get; }
 
+    /// <summary>Where in the user's files the failure is, when it is in one (a Dockerfile's failing step).</summary>
+    public SourceLocation? Location { get; init; }
+
     private static string Compose(string whatFailed, string? evidence, string? howToFix)
     {
         var text = whatFailed;

@@ -25,14 +25,14 @@ public static class DindLogging
     {
         // Colour only on a terminal: CI log viewers show ANSI codes as garbage when they don't render them.
         var theme = Console.IsOutputRedirected ? ConsoleTheme.None : AnsiConsoleTheme.Code;
+        var console = new LoggerConfiguration()
+            .MinimumLevel.Debug()
+            .WriteTo.Console(outputTemplate: ConsoleTemplate, theme: theme, formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            .CreateLogger();
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Debug()
             .Enrich.With(new SecretMaskingEnricher(masker ?? new SecretMasker()))
-            .WriteTo.Console(
-                outputTemplate: ConsoleTemplate,
-                theme: theme,
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture,
-                restrictedToMinimumLevel: verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+            .WriteTo.Sink(new ClearTerminalLineSink(TerminalLine.Console, console), verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         string? problem = null;
         if (jsonLogFile is not null)
         {

@@ -16,7 +16,6 @@ public sealed class ProgressActivity : IDisposable
     private readonly Lock _gate = new();
     private (int Number, int Count, string Text)? _step;
     private int _ticks;
-    private bool _drawn;
     private bool _disposed;
 
     internal ProgressActivity(ProgressReporter reporter, string activity, Func<long>? bytesSoFar, long? totalBytes)
@@ -60,12 +59,8 @@ public sealed class ProgressActivity : IDisposable
 
             _disposed = true;
             _timer.Dispose();
-            if (_drawn && _reporter.Terminal is { } terminal)
-            {
-                // The summary line that follows is logged; the animated one must not stay under it.
-                terminal.Write("\r\u001b[2K");
-                terminal.Flush();
-            }
+            // The summary line that follows is logged; the animated one must not stay above it.
+            _reporter.Terminal?.Clear();
         }
     }
 
@@ -81,9 +76,7 @@ public sealed class ProgressActivity : IDisposable
             var status = ProgressReporter.Describe(_activity, _clock.Elapsed, _bytesSoFar?.Invoke(), _totalBytes, _step);
             if (_reporter.Terminal is { } terminal)
             {
-                terminal.Write($"\r\u001b[2K{Spinner[_ticks++ % Spinner.Length]} {status}");
-                terminal.Flush();
-                _drawn = true;
+                terminal.Draw($"{Spinner[_ticks++ % Spinner.Length]} {status}");
             }
             else
             {

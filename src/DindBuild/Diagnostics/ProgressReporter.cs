@@ -12,7 +12,7 @@ public sealed class ProgressReporter
     private static readonly TimeSpan TerminalInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(5);
 
-    private ProgressReporter(ILogger log, TextWriter? terminal, TimeSpan interval)
+    private ProgressReporter(ILogger log, TerminalLine? terminal, TimeSpan interval)
     {
         Log = log;
         Terminal = terminal;
@@ -20,7 +20,7 @@ public sealed class ProgressReporter
     }
 
     /// <summary>Where the animated line goes; null for plain log lines.</summary>
-    internal TextWriter? Terminal { get; }
+    internal TerminalLine? Terminal { get; }
 
     internal ILogger Log { get; }
 
@@ -29,12 +29,12 @@ public sealed class ProgressReporter
     /// <summary>Animated when standard output is a terminal and no CI system is detected (CI set).</summary>
     public static ProgressReporter ForConsole(ILogger log, Func<string, string?>? environment = null) =>
         !Console.IsOutputRedirected && string.IsNullOrEmpty((environment ?? Environment.GetEnvironmentVariable)("CI"))
-            ? Animated(log, Console.Out, TerminalInterval)
+            ? Animated(log, TerminalLine.Console, TerminalInterval)
             : Plain(log, LogInterval);
 
     public static ProgressReporter Plain(ILogger log, TimeSpan interval) => new(log, null, interval);
 
-    public static ProgressReporter Animated(ILogger log, TextWriter terminal, TimeSpan interval) => new(log, terminal, interval);
+    public static ProgressReporter Animated(ILogger log, TerminalLine terminal, TimeSpan interval) => new(log, terminal, interval);
 
     /// <param name="activity">What runs, as a user would say it: "Seeding dindbuild/python:trixie".</param>
     /// <param name="bytesSoFar">For transfers: bytes moved so far, read at each report.</param>

@@ -24,6 +24,9 @@ public sealed class DindPipeline : IAsyncDisposable
 {
     private const string DaemonSocketInContainers = "/var/run/docker.sock";
 
+    /// <summary>GitHub shows at most 10 error annotations per step; one goes to the step's own failure.</summary>
+    private const int MaxTestAnnotations = 9;
+
     private readonly ILogger _log;
     private readonly Func<string, string?> _environment;
     private readonly List<StepTiming> _timings = [];
@@ -278,6 +281,10 @@ public sealed class DindPipeline : IAsyncDisposable
             .ExportAsync(testContainer, Settings.ContainerArtifactsPath, Settings.HostArtifactsDirectory, Settings.ArtifactsMaxBytes, cancellationToken)
             .ConfigureAwait(false);
         _seen = _seen with { Tests = JUnitResults.FromDirectory(Settings.HostArtifactsDirectory) };
+        foreach (var failingTest in _seen.Tests?.FailingTests.Take(MaxTestAnnotations) ?? [])
+        {
+            _ci.Failure("Test failed", failingTest);
+        }
     });
 
     /// <summary>The Reap target: removes the sessions whose owner process is gone, and those older than <c>--reap-older-than</c>.</summary>
@@ -744,6 +751,7 @@ public sealed class DindPipeline : IAsyncDisposable
         var outcome = StepTiming.Ok;
         var outermost = ++_stepDepth == 1;
         string? annotation = null;
+        SourceLocation? annotationLocation = null;
         if (outermost)
         {
             // Nested steps (StartDaemon provisioning the engine) fold into the outer one: CI groups do not nest.
@@ -766,7 +774,10 @@ public sealed class DindPipeline : IAsyncDisposable
             if (failure is DindBuildException shown && _masker.Reveals(shown.Message))
             {
                 // Evidence quotes test and daemon output, which may echo a secret.
-                failure = new DindBuildException(shown.Kind, _masker.Apply(shown.WhatFailed), shown.Evidence is null ? null : _masker.Apply(shown.Evidence), shown.HowToFix is null ? null : _masker.Apply(shown.HowToFix));
+                failure = new DindBuildException(shown.Kind, _masker.Apply(shown.WhatFailed), shown.Evidence is null ? null : _masker.Apply(shown.Evidence), shown.HowToFix is null ? null : _masker.Apply(shown.HowToFix))
+                {
+                    Location = shown.Location,
+                };
             }
 
             if (_seen.Failure is null)
@@ -776,6 +787,11 @@ public sealed class DindPipeline : IAsyncDisposable
             }
 
             annotation = outermost ? _masker.Apply(failure is DindBuildException described ? described.WhatFailed : failure.Message) : null;
+            annotationLocation = (failure as DindBuildException)?.Location is { } location
+                && Path.GetRelativePath(Settings.RepositoryRoot, location.File) is var inRepository
+                && !inRepository.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(inRepository)
+                ? location with { File = inRepository }
+                : null;
             if (ReferenceEquals(failure, ex))
             {
                 throw;
@@ -797,7 +813,7 @@ public sealed class DindPipeline : IAsyncDisposable
                 _ci.EndStep(step);
                 if (annotation is not null)
                 {
-                    _ci.Failure($"DindBuild: {step} failed", annotation);
+                    _ci.Failure($"DindBuild: {step} failed", annotation, annotationLocation);
                 }
             }
         }

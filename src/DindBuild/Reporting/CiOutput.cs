@@ -1,3 +1,5 @@
+using DindBuild.Diagnostics;
+
 namespace DindBuild.Reporting;
 
 /// <summary>
@@ -32,8 +34,8 @@ public abstract class CiOutput
     {
     }
 
-    /// <summary>A failure, where the CI system shows it outside the log (an annotation).</summary>
-    public virtual void Failure(string title, string message)
+    /// <summary>A failure, where the CI system shows it outside the log (an annotation), at a file's line when given.</summary>
+    public virtual void Failure(string title, string message, SourceLocation? location = null)
     {
     }
 

@@ -1,3 +1,5 @@
+using DindBuild.Diagnostics;
+
 namespace DindBuild.Reporting;
 
 /// <summary>
@@ -12,8 +14,13 @@ public sealed class GitHubActionsOutput(TextWriter console, string? summaryFile)
 
     public override void EndStep(string step) => console.WriteLine("::endgroup::");
 
-    public override void Failure(string title, string message) =>
-        console.WriteLine($"::error title={EscapeProperty(title)}::{EscapeData(message)}");
+    /// <param name="title">The annotation's title.</param>
+    /// <param name="message">The annotation's text.</param>
+    /// <param name="location">A file relative to the repository root (GitHub's workspace), and a line in it.</param>
+    public override void Failure(string title, string message, SourceLocation? location = null) =>
+        console.WriteLine(location is null
+            ? $"::error title={EscapeProperty(title)}::{EscapeData(message)}"
+            : $"::error file={EscapeProperty(location.File)},line={location.Line},title={EscapeProperty(title)}::{EscapeData(message)}");
 
     public override void Summary(string markdown)
     {

@@ -104,6 +104,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
             Assert.Contains("returned a non-zero code: 3", failure.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("never", failure.Evidence, StringComparison.Ordinal);
             Assert.Contains("about to fail", failure.Evidence, StringComparison.Ordinal);
+            Assert.Equal(new SourceLocation(context.Combine("Dockerfile"), 3), failure.Location);
         }
 
         Assert.Empty(await DockerCli.LabelledResourcesAsync(settings.SessionId));

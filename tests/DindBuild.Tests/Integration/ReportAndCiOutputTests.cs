@@ -71,9 +71,10 @@ public sealed class ReportAndCiOutputTests(EngineFixture engine)
         Assert.Equal(3, run.ExitCode);
         Assert.All(LifecycleSteps, step => Assert.Contains($"::group::{step}", run.Lines));
         Assert.Equal(run.Lines.Count(line => line.StartsWith("::group::", StringComparison.Ordinal)), run.Lines.Count(line => line == "::endgroup::"));
-        var annotation = Assert.Single(run.Lines, line => line.StartsWith("::error ", StringComparison.Ordinal));
-        Assert.StartsWith("::error title=DindBuild%3A RunTests failed::The tests failed: the test container exited with code 1.", annotation, StringComparison.Ordinal);
-        Assert.DoesNotContain('\n', annotation);
+        var annotations = run.Lines.Where(line => line.StartsWith("::error ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, annotations.Count);
+        Assert.StartsWith("::error title=DindBuild%3A RunTests failed::The tests failed: the test container exited with code 1.", annotations[0], StringComparison.Ordinal);
+        Assert.Equal("::error title=Test failed::tests.test_calculator.test_add", annotations[1]);
 
         var written = await File.ReadAllTextAsync(summary, TestContext.Current.CancellationToken);
         Assert.StartsWith("# Earlier step's summary\n", written, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using DindBuild.Diagnostics;
 using DindBuild.Reporting;
 using DindBuild.Tests.Infrastructure;
 
@@ -27,6 +28,16 @@ public sealed class CiOutputTests
         Assert.Equal(
             ["::group::RunTests", "::endgroup::", "::error title=DindBuild%3A RunTests failed%2C badly::100%25 failed%0A::error::forged%0D%0Aend"],
             console.ToString().Split(System.Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void A_GitHub_annotation_can_point_at_a_line_of_a_file()
+    {
+        var console = new StringWriter();
+
+        new GitHubActionsOutput(console, summaryFile: null).Failure("DindBuild: BuildImage failed", "The image build failed", new SourceLocation("src/app,v2/Dockerfile", 7));
+
+        Assert.Equal("::error file=src/app%2Cv2/Dockerfile,line=7,title=DindBuild%3A BuildImage failed::The image build failed", console.ToString().TrimEnd());
     }
 
     [Fact]

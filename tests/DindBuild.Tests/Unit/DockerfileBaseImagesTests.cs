@@ -254,4 +254,16 @@ public sealed class DockerfileBaseImagesTests
         Assert.Empty(DockerfileBaseImages.Parse("# just a comment\n\n"));
         Assert.Empty(DockerfileBaseImages.Parse("FROM\nFROM --platform=linux/amd64\nFROM ${NOTHING}"));
     }
+
+    [Fact]
+    public void A_builder_step_number_maps_to_the_line_its_instruction_starts_on()
+    {
+        const string dockerfile = "# syntax=docker/dockerfile:1\n# escape=`\nFROM base\n\n# a comment\nRUN echo one `\n    two\n  # inside\nCOPY . /app\nRUN make\n";
+
+        Assert.Equal(3, DockerfileBaseImages.LineOfInstruction(dockerfile, 1));
+        Assert.Equal(6, DockerfileBaseImages.LineOfInstruction(dockerfile, 2));
+        Assert.Equal(9, DockerfileBaseImages.LineOfInstruction(dockerfile, 3));
+        Assert.Equal(10, DockerfileBaseImages.LineOfInstruction(dockerfile, 4));
+        Assert.Null(DockerfileBaseImages.LineOfInstruction(dockerfile, 5));
+    }
 }

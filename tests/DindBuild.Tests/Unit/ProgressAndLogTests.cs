@@ -28,7 +28,7 @@ public sealed class ProgressAndLogTests
     {
         var terminal = new StringWriter();
         var log = new CapturingLog(new SecretMasker());
-        using (var activity = ProgressReporter.Animated(log.Logger, TextWriter.Synchronized(terminal), TimeSpan.FromMilliseconds(20)).Start("Building app:latest"))
+        using (var activity = ProgressReporter.Animated(log.Logger, new TerminalLine(TextWriter.Synchronized(terminal)), TimeSpan.FromMilliseconds(20)).Start("Building app:latest"))
         {
             activity.SetStep(3, 7, "RUN pip install -r requirements.txt");
             await WaitUntilAsync(() => terminal.ToString().Split('\r').Length > 3);
@@ -38,6 +38,22 @@ public sealed class ProgressAndLogTests
         Assert.DoesNotContain('\n', text);
         Assert.Contains("Building app:latest: step 3 of 7 (RUN pip install -r requirements.txt), 0 s", text, StringComparison.Ordinal);
         Assert.EndsWith("\r\u001b[2K", text, StringComparison.Ordinal);
+        Assert.Empty(log.Text);
+    }
+
+    [Fact]
+    public void A_log_line_clears_a_drawn_progress_line_first_so_it_starts_at_the_left_margin()
+    {
+        var terminal = new StringWriter();
+        var line = new TerminalLine(terminal);
+        var log = new CapturingLog(new SecretMasker());
+        var sink = new ClearTerminalLineSink(line, new WriterSink(terminal));
+
+        line.Draw("⠋ Building app: step 1 of 3");
+        sink.Emit(new Serilog.Events.LogEvent(DateTimeOffset.Now, Serilog.Events.LogEventLevel.Information, null, new Serilog.Parsing.MessageTemplateParser().Parse("build output"), []));
+        sink.Emit(new Serilog.Events.LogEvent(DateTimeOffset.Now, Serilog.Events.LogEventLevel.Information, null, new Serilog.Parsing.MessageTemplateParser().Parse("more output"), []));
+
+        Assert.Equal("\r\u001b[2K⠋ Building app: step 1 of 3\r\u001b[2Kbuild output" + Environment.NewLine + "more output" + Environment.NewLine, terminal.ToString());
         Assert.Empty(log.Text);
     }
 
@@ -111,5 +127,10 @@ public sealed class ProgressAndLogTests
         }
 
         Assert.True(condition(), "the condition never became true");
+    }
+
+    private sealed class WriterSink(TextWriter writer) : Serilog.Core.ILogEventSink
+    {
+        public void Emit(Serilog.Events.LogEvent logEvent) => writer.WriteLine(logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 }
