@@ -53,7 +53,8 @@ public sealed class ProgressReporter
         {
             var mib = moved / 1048576.0;
             var rate = mib / Math.Max(elapsed.TotalSeconds, 0.001);
-            parts.Add(totalBytes is > 0 and var total
+            // A saved image's size is estimated from its unpacked size; past it, a percentage would mislead.
+            parts.Add(totalBytes is > 0 and var total && moved < total
                 ? string.Create(CultureInfo.InvariantCulture, $"{mib:0.0} of ~{total / 1048576.0:0.0} MiB ({Math.Min(100, 100.0 * moved / total):0} %), {rate:0.0} MiB/s")
                 : string.Create(CultureInfo.InvariantCulture, $"{mib:0.0} MiB, {rate:0.0} MiB/s"));
         }

@@ -11,7 +11,7 @@ public static class DindContainerSpecs
     public const string EntrypointPath = "/dindbuild-entrypoint.sh";
 
     /// <summary>Where the entry script waits for the server certificate, made once the container's addresses are known.</summary>
-    public const string ServerCertificateDirectory = "/certs/server";
+    public const string ServerCertificateDirectory = DindDaemon.SocketDirectoryInContainer + "/" + DindDaemon.ServerCertificateSubdirectory;
 
     public const int TlsPort = 2376;
 

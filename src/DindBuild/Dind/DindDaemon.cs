@@ -16,6 +16,9 @@ public sealed record DindDaemon(
     /// <summary>Where the DinD container's dockerd also listens; bind-mounted from <see cref="SocketDirectory"/>.</summary>
     public const string SocketDirectoryInContainer = "/run/dindbuild";
 
+    /// <summary>The server's certificate and key, under <see cref="SocketDirectory"/>: the container sees them the moment they are written.</summary>
+    public const string ServerCertificateSubdirectory = "server";
+
     /// <summary>The session's private directory on the build host (0700): the daemon's socket and the client certificates.</summary>
     public static string SocketDirectoryFor(string sessionId) => Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
 
@@ -24,6 +27,8 @@ public sealed record DindDaemon(
 
     /// <summary>The client's DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), inside the private socket directory.</summary>
     public string ClientCertificateDirectory => Path.Combine(SocketDirectory, "client");
+
+    public string ServerCertificateDirectory => Path.Combine(SocketDirectory, ServerCertificateSubdirectory);
 
     public DockerEndpoint SocketEndpoint => DockerEndpoint.UnixSocket(Path.Combine(SocketDirectory, "docker.sock"));
 

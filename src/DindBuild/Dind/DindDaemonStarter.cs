@@ -33,6 +33,13 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
         Directory.CreateDirectory(socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
+        // A certificate left by an earlier start of this session would let dockerd start on the wrong one.
+        var staleServerCertificates = Path.Combine(socketDirectory, DindDaemon.ServerCertificateSubdirectory);
+        if (Directory.Exists(staleServerCertificates))
+        {
+            Directory.Delete(staleServerCertificates, recursive: true);
+        }
+
         // A network of its own: containers of other runs on the default bridge cannot reach this daemon.
         var network = $"dindbuild-{sessionId}";
         await host.Networks.CreateAsync(network, SessionLabels.For(sessionId, "network", options.Owner), cancellationToken).ConfigureAwait(false);
@@ -139,8 +146,8 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
 
     /// <summary>
     /// Makes the CA, the server certificate (its names: the container's addresses and names, docker,
-    /// localhost, 127.0.0.1 and any extra) and the client certificate; the server's go into the
-    /// container, where the entry script is waiting for them, the client's into the private directory.
+    /// localhost, 127.0.0.1 and any extra) and the client certificate, all into the private directory,
+    /// which the container mounts: the entry script starts dockerd once the server's "ready" marker is there.
     /// </summary>
     private async Task<DindDaemon> SecureAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
@@ -155,10 +162,10 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         string[] dnsNames = ["docker", "localhost", daemon.ContainerName, status.Hostname, .. options.TlsExtraNames.Where(name => TryParseAddress(name) is null)];
         using var material = TlsMaterial.Generate(daemon.ContainerName, dnsNames.Where(name => name.Length > 0), ipAddresses);
         material.WriteClientDirectory(daemon.ClientCertificateDirectory);
-        using (var server = material.ServerDirectoryAsTar(DindContainerSpecs.ServerCertificateDirectory))
-        {
-            await host.Containers.PutArchiveAsync(daemon.ContainerId, "/", server, cancellationToken).ConfigureAwait(false);
-        }
+
+        // Through the bind-mounted private directory, not the archive API: no round trip to the engine.
+        material.WriteServerDirectory(daemon.ServerCertificateDirectory);
+        await File.WriteAllTextAsync(Path.Combine(daemon.ServerCertificateDirectory, "ready"), "", cancellationToken).ConfigureAwait(false);
 
         log.Debug("TLS material for {Container}: server names {Names}, addresses {Addresses}", daemon.ContainerName, string.Join(", ", dnsNames), string.Join(", ", status.IpAddresses));
         return daemon with { TlsAddress = address };

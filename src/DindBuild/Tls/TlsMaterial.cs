@@ -58,47 +58,6 @@ public sealed class TlsMaterial : IDisposable
     /// <summary>ca.pem, cert.pem (client) and key.pem: a DOCKER_CERT_PATH.</summary>
     public void WriteClientDirectory(string directory) => Write(directory, Client);
 
-    /// <summary>The server directory as a tar for <c>docker cp</c> into a created container (key 0600, directory 0700).</summary>
-    public MemoryStream ServerDirectoryAsTar(string directoryInContainer)
-    {
-        var tar = new MemoryStream();
-        using (var writer = new System.Formats.Tar.TarWriter(tar, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            var prefix = directoryInContainer.Trim('/');
-            var parts = prefix.Split('/');
-            for (var depth = 1; depth <= parts.Length; depth++)
-            {
-                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, string.Join('/', parts.Take(depth)) + "/")
-                {
-                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
-                });
-            }
-
-            using var key = Server.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the certificate has no ECDSA private key");
-            (string Name, string Pem, UnixFileMode Mode)[] files =
-            [
-                ("ca.pem", Authority.ExportCertificatePem(), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead),
-                ("cert.pem", Server.ExportCertificatePem(), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead),
-
-                ("key.pem", key.ExportPkcs8PrivateKeyPem(), UnixFileMode.UserRead | UnixFileMode.UserWrite),
-
-                // Last entry: the entry script starts dockerd once this exists, never on a half-written key.
-                ("ready", "", UnixFileMode.UserRead),
-            ];
-            foreach (var (name, pem, mode) in files)
-            {
-                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, $"{prefix}/{name}")
-                {
-                    Mode = mode,
-                    DataStream = new MemoryStream(System.Text.Encoding.ASCII.GetBytes(pem.Length == 0 ? "" : pem + "\n")),
-                });
-            }
-        }
-
-        tar.Position = 0;
-        return tar;
-    }
-
     public void Dispose()
     {
         Authority.Dispose();
