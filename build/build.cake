@@ -86,7 +86,7 @@ Task("ExportArtifacts")
     .Does(() => pipeline.ExportArtifactsAsync(cancel));
 
 Task("Teardown")
-    .Description("Remove every container, volume and network labelled with the session (this run's, or a saved one)")
+    .Description("Remove every container, volume and network labelled with the session (this run's, or a saved one), and its docker context")
     .Does(() => pipeline.TeardownAsync());
 
 Task("Reap")
