@@ -27,6 +27,8 @@ try
 }
 catch (DindBuildException ex)
 {
+    // No step has run yet, so the CI system hears of it here.
+    DindBuild.Reporting.CiOutput.Detect(Environment.GetEnvironmentVariable, Console.Out).Failure("DindBuild: bad parameters", ex.WhatFailed + " " + ex.Evidence, ex.Location?.RelativeTo(repositoryRoot));
     throw new CakeException(ExitCodes.For(ex), ex.Message);
 }
 var log = DindLogging.CreateConsoleLogger(

@@ -787,11 +787,7 @@ public sealed class DindPipeline : IAsyncDisposable
             }
 
             annotation = outermost ? _masker.Apply(failure is DindBuildException described ? described.WhatFailed : failure.Message) : null;
-            annotationLocation = (failure as DindBuildException)?.Location is { } location
-                && Path.GetRelativePath(Settings.RepositoryRoot, location.File) is var inRepository
-                && !inRepository.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(inRepository)
-                ? location with { File = inRepository }
-                : null;
+            annotationLocation = (failure as DindBuildException)?.Location?.RelativeTo(Settings.RepositoryRoot);
             if (ReferenceEquals(failure, ex))
             {
                 throw;

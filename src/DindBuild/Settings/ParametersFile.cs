@@ -40,6 +40,7 @@ public static class ParametersFile
             }
 
             var problems = new List<string>();
+            string? firstBadKey = null;
             var values = new Dictionary<string, IReadOnlyList<string>>();
             foreach (var property in document.RootElement.EnumerateObject())
             {
@@ -47,12 +48,14 @@ public static class ParametersFile
                 if (parameter is null)
                 {
                     problems.Add($"unknown key \"{property.Name}\"; did you mean \"{Nearest(property.Name)}\"?");
+                    firstBadKey ??= property.Name;
                     continue;
                 }
 
                 var read = Read(property.Value, parameter);
                 if (read is null)
                 {
+                    firstBadKey ??= property.Name;
                     problems.Add($"\"{property.Name}\" must be {(parameter.Repeatable ? "an array of strings" : parameter.IsSwitch ? "true or false" : "a string or a number")}, not {property.Value.ValueKind.ToString().ToLowerInvariant()}");
                     continue;
                 }
@@ -60,7 +63,7 @@ public static class ParametersFile
                 values[property.Name] = read;
             }
 
-            return problems.Count > 0 ? throw Invalid(source, problems) : values;
+            return problems.Count > 0 ? throw Invalid(source, problems, LineOfKey(json, firstBadKey) is { } line ? new SourceLocation(source, line) : null) : values;
         }
     }
 
@@ -97,9 +100,19 @@ public static class ParametersFile
         return previous[b.Length];
     }
 
-    private static DindBuildException Invalid(string source, IReadOnlyList<string> problems) => new(
+    private static DindBuildException Invalid(string source, IReadOnlyList<string> problems, SourceLocation? location = null) => new(
         FailureKind.BadParameters,
         $"The parameters file {source} is invalid.",
         string.Join('\n', problems),
-        string.Create(CultureInfo.InvariantCulture, $"use the parameter names of './build.sh --help' as keys; {problems.Count} problem(s) above."));
+        string.Create(CultureInfo.InvariantCulture, $"use the parameter names of './build.sh --help' as keys; {problems.Count} problem(s) above."))
+    {
+        Location = location,
+    };
+
+    /// <summary>The 1-based line of a key's first occurrence, for an annotation that points at it.</summary>
+    private static int? LineOfKey(string json, string? key)
+    {
+        var at = key is null ? -1 : json.IndexOf(JsonSerializer.Serialize(key), StringComparison.Ordinal);
+        return at < 0 ? null : json.AsSpan(0, at).Count('\n') + 1;
+    }
 }

@@ -45,6 +45,16 @@ public sealed class ParametersFileTests
     }
 
     [Fact]
+    public void The_error_points_at_the_line_of_the_first_bad_key_for_CI_annotations()
+    {
+        var failure = Assert.Throws<DindBuildException>(() => ParametersFile.Parse("{\n  // defaults\n  \"context\": \"src\",\n  \"dind-imag\": \"x\",\n  \"tls\": 3\n}", "/repo/dindbuild.json"));
+
+        Assert.Equal(new SourceLocation("/repo/dindbuild.json", 4), failure.Location);
+        Assert.Equal(new SourceLocation("dindbuild.json", 4), failure.Location!.RelativeTo("/repo"));
+        Assert.Null(failure.Location.RelativeTo("/elsewhere"));
+    }
+
+    [Fact]
     public void A_bad_value_in_the_file_is_reported_as_coming_from_the_file()
     {
         using var repository = new TempDirectory();
