@@ -36,18 +36,6 @@ public sealed class ProgressActivity : IDisposable
         }
     }
 
-    /// <summary>The current line, as it would be shown now.</summary>
-    public string Status
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return ProgressReporter.Describe(_activity, _clock.Elapsed, _bytesSoFar?.Invoke(), _totalBytes, _step);
-            }
-        }
-    }
-
     public void Dispose()
     {
         lock (_gate)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
+using DindBuild.IO;
 using DindBuild.Pipeline;
 using DindBuild.Provisioning;
 using DindBuild.Readiness;
@@ -31,7 +32,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         var socketDirectory = DindDaemon.SocketDirectoryFor(sessionId);
 
         // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
-        Directory.CreateDirectory(socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        PrivateFiles.CreateDirectory(socketDirectory);
 
         // A certificate left by an earlier start of this session would let dockerd start on the wrong one.
         var staleServerCertificates = Path.Combine(socketDirectory, DindDaemon.ServerCertificateSubdirectory);

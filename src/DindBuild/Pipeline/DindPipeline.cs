@@ -172,6 +172,7 @@ public sealed class DindPipeline : IAsyncDisposable
         };
         var started = await new DindDaemonStarter(_host, _log).StartAsync(SessionId, image, Settings.PrivilegeProfile, options, cancellationToken).ConfigureAwait(false);
         _state = _state with { Daemon = started, DockerHost = started.Endpoint.DockerHost, TlsCertificateDirectory = started.Endpoint.TlsCertificateDirectory };
+        _seen = _seen with { PrivilegeProfile = started.Profile.ToString().ToLowerInvariant() };
         SaveState();
         StartSampling();
     });
@@ -553,7 +554,6 @@ public sealed class DindPipeline : IAsyncDisposable
     private async Task TearDownSessionAsync()
     {
         var state = _state!;
-        _sessionSeen = true;
         if (!ReferenceEquals(_target, _host))
         {
             _target?.Dispose();
@@ -575,6 +575,7 @@ public sealed class DindPipeline : IAsyncDisposable
         if (_state is not null)
         {
             _store.Save(_state with { History = History() }, SessionEnvironment(_state));
+            _sessionSeen = true;
         }
     }
 
@@ -598,6 +599,15 @@ public sealed class DindPipeline : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes over a session saved by an earlier build process, with what that process saw.</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_state))]
+    private void Continue(SessionState saved)
+    {
+        _state = saved;
+        _earlier = saved.History;
+        _sessionSeen = true;
+    }
+
     private bool TryLoadState()
     {
         if (!Settings.SessionIdGiven && _store.SessionIds().Count == 0)
@@ -605,8 +615,7 @@ public sealed class DindPipeline : IAsyncDisposable
             return false;
         }
 
-        _state = _store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, "Teardown");
-        _earlier = _state.History;
+        Continue(_store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, "Teardown"));
         return true;
     }
 
@@ -615,8 +624,7 @@ public sealed class DindPipeline : IAsyncDisposable
     {
         if (_state is null)
         {
-            _state = _store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, step);
-            _earlier = _state.History;
+            Continue(_store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, step));
             if (_state.Mode != Mode && Settings.DockerMode != DockerMode.Auto)
             {
                 throw new DindBuildException(
@@ -755,7 +763,7 @@ public sealed class DindPipeline : IAsyncDisposable
         if (outermost)
         {
             // Nested steps (StartDaemon provisioning the engine) fold into the outer one: CI groups do not nest.
-            _ci.BeginStep(step, step);
+            _ci.BeginStep(step);
         }
 
         try
@@ -798,11 +806,6 @@ public sealed class DindPipeline : IAsyncDisposable
         finally
         {
             _stepDepth--;
-            _sessionSeen |= _state is not null;
-            if (_state?.Daemon?.Profile is { } profile)
-            {
-                _seen = _seen with { PrivilegeProfile = profile.ToString().ToLowerInvariant() };
-            }
             _timings.Add(new StepTiming(step, start, _clock.Elapsed - start, outcome));
             if (outermost)
             {

@@ -26,7 +26,7 @@ public abstract class CiOutput
         return new PlainOutput();
     }
 
-    public virtual void BeginStep(string step, string title)
+    public virtual void BeginStep(string step)
     {
     }
 

@@ -10,7 +10,7 @@ public sealed class GitHubActionsOutput(TextWriter console, string? summaryFile)
 {
     public override string Name => "GitHub Actions";
 
-    public override void BeginStep(string step, string title) => console.WriteLine($"::group::{EscapeData(title)}");
+    public override void BeginStep(string step) => console.WriteLine($"::group::{EscapeData(step)}");
 
     public override void EndStep(string step) => console.WriteLine("::endgroup::");
 

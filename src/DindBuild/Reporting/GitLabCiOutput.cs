@@ -12,8 +12,8 @@ public sealed partial class GitLabCiOutput(TextWriter console, Func<DateTimeOffs
 
     public override string Name => "GitLab CI";
 
-    public override void BeginStep(string step, string title) =>
-        console.WriteLine($"{EraseLine}section_start:{Now()}:{SectionName(step)}\r{EraseLine}{title}");
+    public override void BeginStep(string step) =>
+        console.WriteLine($"{EraseLine}section_start:{Now()}:{SectionName(step)}\r{EraseLine}{step}");
 
     public override void EndStep(string step) =>
         console.WriteLine($"{EraseLine}section_end:{Now()}:{SectionName(step)}\r{EraseLine}");

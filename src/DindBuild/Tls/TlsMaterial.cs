@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using DindBuild.IO;
 
 namespace DindBuild.Tls;
 
@@ -86,33 +87,10 @@ public sealed class TlsMaterial : IDisposable
 
     private void Write(string directory, X509Certificate2 leaf)
     {
-        var privateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        var privateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory, privateDirectory);
-        }
-
-        WriteFile(Path.Combine(directory, "ca.pem"), Authority.ExportCertificatePem(), null);
-        WriteFile(Path.Combine(directory, "cert.pem"), leaf.ExportCertificatePem(), null);
+        PrivateFiles.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "ca.pem"), Authority.ExportCertificatePem() + "\n");
+        File.WriteAllText(Path.Combine(directory, "cert.pem"), leaf.ExportCertificatePem() + "\n");
         using var key = leaf.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the certificate has no ECDSA private key");
-        WriteFile(Path.Combine(directory, "key.pem"), key.ExportPkcs8PrivateKeyPem(), privateFile);
-    }
-
-    private static void WriteFile(string path, string pem, UnixFileMode? mode)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (mode is { } unixMode && !OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = unixMode;
-        }
-
-        using var writer = new StreamWriter(new FileStream(path, options));
-        writer.Write(pem);
-        writer.Write('\n');
+        PrivateFiles.WriteAllText(Path.Combine(directory, "key.pem"), key.ExportPkcs8PrivateKeyPem() + "\n");
     }
 }

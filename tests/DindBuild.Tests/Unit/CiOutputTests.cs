@@ -21,7 +21,7 @@ public sealed class CiOutputTests
         var console = new StringWriter();
         var github = new GitHubActionsOutput(console, summaryFile: null);
 
-        github.BeginStep("RunTests", "RunTests");
+        github.BeginStep("RunTests");
         github.EndStep("RunTests");
         github.Failure("DindBuild: RunTests failed, badly", "100% failed\n::error::forged\r\nend");
 
@@ -59,7 +59,7 @@ public sealed class CiOutputTests
         var at = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
         var gitlab = new GitLabCiOutput(console, () => at);
 
-        gitlab.BeginStep("Run Tests!", "Run Tests!");
+        gitlab.BeginStep("Run Tests!");
         gitlab.EndStep("Run Tests!");
 
         Assert.Equal(
