@@ -373,27 +373,13 @@ public sealed class DindPipeline : IAsyncDisposable
     }
 
     /// <summary>What this session's build processes saw, this one included, for the reports and the CI summary.</summary>
-    public RunReport Report()
+    public RunReport Report() => new(SessionId, Mode.ToString().ToLowerInvariant(), History())
     {
-        var history = History();
-        var started = history.Started ?? _started;
-        return new RunReport(SessionId, started, Mode.ToString().ToLowerInvariant())
-        {
-            PrivilegeProfile = history.PrivilegeProfile,
-            DaemonVersion = history.DaemonVersion,
-            StorageDriver = history.StorageDriver,
-            ImageTag = BuiltImage is null ? null : Settings.ImageTag,
-            ImageId = BuiltImage?.Id,
-            ImageSizeBytes = BuiltImage?.Size,
-            Steps = [.. history.Steps.Select(step => new StepTiming(step.Step, step.Started - started, step.Duration, step.Outcome))],
-            Samples = history.Samples,
-            SamplesNote = Mode == DockerMode.Dind ? "the DinD container did not run in this build process" : $"{Mode.ToString().ToLowerInvariant()} mode has no DinD container",
-            Tests = history.Tests,
-            Failure = history.Failure,
-            FailedStep = history.FailedStep,
-            DaemonLogTail = history.DaemonLogTail,
-        };
-    }
+        ImageTag = BuiltImage is null ? null : Settings.ImageTag,
+        ImageId = BuiltImage?.Id,
+        ImageSizeBytes = BuiltImage?.Size,
+        SamplesNote = Mode == DockerMode.Dind ? "the DinD container did not run in this build process" : $"{Mode.ToString().ToLowerInvariant()} mode has no DinD container",
+    };
 
     /// <summary>Earlier processes' history followed by this process's steps, samples and facts.</summary>
     private RunHistory History() => _earlier.Then(_seen with

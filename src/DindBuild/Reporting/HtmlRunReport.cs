@@ -48,20 +48,20 @@ public static class HtmlRunReport
         AppendTimeline(html, report);
 
         html.Append("<h2>Tests</h2>\n");
-        AppendTests(html, report.Tests);
+        AppendTests(html, report.History.Tests);
 
         html.Append("<h2>Resources of the DinD container (docker stats)</h2>\n");
         AppendResources(html, report);
 
-        if (report.Failure is not null)
+        if (report.History.Failure is not null)
         {
-            html.Append("<h2 class=\"failed\">Failure").Append(report.FailedStep is null ? "" : $" in {Escape(report.FailedStep)}").Append("</h2>\n<pre>")
-                .Append(Escape(report.Failure)).Append("</pre>\n");
+            html.Append("<h2 class=\"failed\">Failure").Append(report.History.FailedStep is null ? "" : $" in {Escape(report.History.FailedStep)}").Append("</h2>\n<pre>")
+                .Append(Escape(report.History.Failure)).Append("</pre>\n");
         }
 
-        if (report.DaemonLogTail is not null)
+        if (report.History.DaemonLogTail is not null)
         {
-            html.Append("<h3>Daemon log (last lines)</h3>\n<pre>").Append(Escape(report.DaemonLogTail)).Append("</pre>\n");
+            html.Append("<h3>Daemon log (last lines)</h3>\n<pre>").Append(Escape(report.History.DaemonLogTail)).Append("</pre>\n");
         }
 
         html.Append("</body>\n</html>\n");
@@ -146,18 +146,18 @@ public static class HtmlRunReport
 
     private static void AppendResources(StringBuilder html, RunReport report)
     {
-        if (report.Samples.Count == 0)
+        if (report.History.Samples.Count == 0)
         {
             html.Append("<p>No samples").Append(report.SamplesNote is null ? "." : $": {Escape(report.SamplesNote)}.").Append("</p>\n");
             return;
         }
 
         var start = report.Started;
-        var span = Math.Max(Math.Max(report.Span.TotalSeconds, (report.Samples[^1].At - start).TotalSeconds), 0.001);
-        var points = report.Samples.Select(sample => ((sample.At - start).TotalSeconds, sample.CpuPercent, sample.MemoryBytes / 1048576.0)).ToList();
+        var span = Math.Max(Math.Max(report.Span.TotalSeconds, (report.History.Samples[^1].At - start).TotalSeconds), 0.001);
+        var points = report.History.Samples.Select(sample => ((sample.At - start).TotalSeconds, sample.CpuPercent, sample.MemoryBytes / 1048576.0)).ToList();
         var cpuMax = NiceCeiling(Math.Max(points.Max(p => p.CpuPercent), 10));
         var memoryMax = NiceCeiling(Math.Max(points.Max(p => p.Item3), 1));
-        html.Append(Invariant, $"<p>{report.Samples.Count} samples; peak CPU {points.Max(p => p.CpuPercent):0} % (100 % = one CPU), peak memory {points.Max(p => p.Item3):0.0} MiB.</p>\n");
+        html.Append(Invariant, $"<p>{report.History.Samples.Count} samples; peak CPU {points.Max(p => p.CpuPercent):0} % (100 % = one CPU), peak memory {points.Max(p => p.Item3):0.0} MiB.</p>\n");
         var height = 2 * (ChartHeight + 30) + 10;
         html.Append(Invariant, $"<svg id=\"resources\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" role=\"img\" aria-label=\"CPU and memory of the DinD container\">\n");
         AppendAreaChart(html, "CPU %", points.Select(p => (p.TotalSeconds, p.CpuPercent)).ToList(), cpuMax, span, 0, CpuColour);

@@ -38,7 +38,7 @@ public static class MarkdownRunReport
         }
 
         md.Append("\n### Tests\n\n");
-        if (report.Tests is { } tests)
+        if (report.History.Tests is { } tests)
         {
             md.Append(CultureInfo.InvariantCulture, $"{tests.Passed} passed, {tests.Failed} failed, {tests.Skipped} skipped (from {string.Join(", ", tests.Files.Select(f => $"`{f}`"))})\n");
             foreach (var name in tests.FailingTests)
@@ -52,18 +52,18 @@ public static class MarkdownRunReport
         }
 
         md.Append("\n### Resources of the DinD container\n\n");
-        md.Append(report.Samples.Count == 0
+        md.Append(report.History.Samples.Count == 0
             ? $"No samples{(report.SamplesNote is null ? "" : ": " + report.SamplesNote)}.\n"
-            : string.Create(CultureInfo.InvariantCulture, $"{report.Samples.Count} `docker stats` samples: peak CPU {report.Samples.Max(s => s.CpuPercent):0} % (100 % = one CPU), peak memory {report.Samples.Max(s => s.MemoryBytes) / 1048576.0:0.0} MiB. The chart is in `dindbuild-report.html`.\n"));
+            : string.Create(CultureInfo.InvariantCulture, $"{report.History.Samples.Count} `docker stats` samples: peak CPU {report.History.Samples.Max(s => s.CpuPercent):0} % (100 % = one CPU), peak memory {report.History.Samples.Max(s => s.MemoryBytes) / 1048576.0:0.0} MiB. The chart is in `dindbuild-report.html`.\n"));
 
-        if (report.Failure is not null)
+        if (report.History.Failure is not null)
         {
-            md.Append(CultureInfo.InvariantCulture, $"\n### Failure{(report.FailedStep is null ? "" : " in " + report.FailedStep)}\n\n```text\n{Fence(report.Failure)}\n```\n");
+            md.Append(CultureInfo.InvariantCulture, $"\n### Failure{(report.History.FailedStep is null ? "" : " in " + report.History.FailedStep)}\n\n```text\n{Fence(report.History.Failure)}\n```\n");
         }
 
-        if (report.DaemonLogTail is not null)
+        if (report.History.DaemonLogTail is not null)
         {
-            md.Append(CultureInfo.InvariantCulture, $"\n<details><summary>Daemon log (last lines)</summary>\n\n```text\n{Fence(report.DaemonLogTail)}\n```\n</details>\n");
+            md.Append(CultureInfo.InvariantCulture, $"\n<details><summary>Daemon log (last lines)</summary>\n\n```text\n{Fence(report.History.DaemonLogTail)}\n```\n</details>\n");
         }
 
         return md.ToString();

@@ -1,40 +1,29 @@
-using DindBuild.Docker;
 using DindBuild.Pipeline;
 
 namespace DindBuild.Reporting;
 
-/// <summary>Everything one build process saw, for <c>dindbuild-report.html</c>/<c>.md</c> and the CI step summary.</summary>
-public sealed record RunReport(string SessionId, DateTimeOffset Started, string Mode)
+/// <summary>
+/// A session's history (<see cref="RunHistory"/>: steps, samples, facts, first failure) with what the
+/// reporting process adds, for <c>dindbuild-report.html</c>/<c>.md</c> and the CI step summary.
+/// </summary>
+public sealed record RunReport(string SessionId, string Mode, RunHistory History)
 {
-    public string? PrivilegeProfile { get; init; }
-
-    public string? DaemonVersion { get; init; }
-
-    public string? StorageDriver { get; init; }
-
     public string? ImageTag { get; init; }
 
     public string? ImageId { get; init; }
 
     public long? ImageSizeBytes { get; init; }
 
-    public IReadOnlyList<StepTiming> Steps { get; init; } = [];
-
-    public IReadOnlyList<ResourceSample> Samples { get; init; } = [];
-
     /// <summary>Why there are no resource samples, when there are none.</summary>
     public string? SamplesNote { get; init; }
 
-    public JUnitResults? Tests { get; init; }
+    /// <summary>When the session's first build process started.</summary>
+    public DateTimeOffset Started => History.Started ?? default;
 
-    /// <summary>The first failure's message (what failed, evidence, how to fix), secrets masked.</summary>
-    public string? Failure { get; init; }
+    /// <summary>The steps, each starting at its offset from <see cref="Started"/>.</summary>
+    public IReadOnlyList<StepTiming> Steps => [.. History.Steps.Select(step => new StepTiming(step.Step, step.Started - Started, step.Duration, step.Outcome))];
 
-    public string? FailedStep { get; init; }
-
-    public string? DaemonLogTail { get; init; }
-
-    public bool Succeeded => Failure is null && Steps.All(step => step.Outcome == StepTiming.Ok);
+    public bool Succeeded => History.Failure is null && History.Steps.All(step => step.Outcome == StepTiming.Ok);
 
     /// <summary>From the first step's start to the last step's end.</summary>
     public TimeSpan Span => Steps.Count == 0 ? TimeSpan.Zero : Steps.Max(step => step.Start + step.Duration);

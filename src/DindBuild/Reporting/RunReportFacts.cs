@@ -11,9 +11,9 @@ internal static class RunReportFacts
         yield return ("Started", report.Started.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));
         yield return ("Duration", $"{report.Span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         yield return ("Docker mode", report.Mode);
-        yield return ("Privilege profile", report.PrivilegeProfile ?? "— (no DinD container in this run)");
-        yield return ("Daemon version", report.DaemonVersion ?? "—");
-        yield return ("Storage driver", report.StorageDriver ?? "—");
+        yield return ("Privilege profile", report.History.PrivilegeProfile ?? "— (no DinD container in this run)");
+        yield return ("Daemon version", report.History.DaemonVersion ?? "—");
+        yield return ("Storage driver", report.History.StorageDriver ?? "—");
         yield return ("Image", report.ImageTag is null ? "— (not built in this run)" : $"{report.ImageTag} {report.ImageId}");
         if (report.ImageSizeBytes is { } size)
         {

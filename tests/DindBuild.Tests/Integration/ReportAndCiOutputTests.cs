@@ -96,7 +96,7 @@ public sealed class ReportAndCiOutputTests(EngineFixture engine)
         var withSamples = directory.Combine("with.html");
         var withoutSamples = directory.Combine("without.html");
         await File.WriteAllTextAsync(withSamples, HtmlRunReport.Render(RunReportTests.SampleReport()), TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(withoutSamples, HtmlRunReport.Render(RunReportTests.SampleReport() with { Samples = [], Steps = [] }), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(withoutSamples, HtmlRunReport.Render(RunReportTests.SampleReport(history => history with { Samples = [], Steps = [] })), TestContext.Current.CancellationToken);
 
         await chromium.RenderAsync(withSamples, directory.Combine("with.png"), 1100, 1600, TestContext.Current.CancellationToken);
         await chromium.RenderAsync(withoutSamples, directory.Combine("without.png"), 1100, 1600, TestContext.Current.CancellationToken);

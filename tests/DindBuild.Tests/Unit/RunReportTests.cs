@@ -66,7 +66,7 @@ public sealed class RunReportTests
     [Fact]
     public void Text_from_the_run_is_escaped_in_the_html_report()
     {
-        var report = SampleReport() with { Failure = "<img src=x onerror=alert(1)> & more" };
+        var report = SampleReport(history => history with { Failure = "<img src=x onerror=alert(1)> & more" });
 
         var html = HtmlRunReport.Render(report);
 
@@ -77,7 +77,7 @@ public sealed class RunReportTests
     [Fact]
     public void Without_samples_the_report_says_why_instead_of_drawing_an_empty_chart()
     {
-        var report = SampleReport() with { Samples = [], SamplesNote = "dood mode has no DinD container" };
+        var report = SampleReport(history => history with { Samples = [] }) with { SamplesNote = "dood mode has no DinD container" };
 
         var html = HtmlRunReport.Render(report);
         var markdown = MarkdownRunReport.Render(report);
@@ -90,7 +90,7 @@ public sealed class RunReportTests
     [Fact]
     public void The_markdown_report_has_a_row_per_step_the_failing_tests_and_a_fence_that_log_text_cannot_close()
     {
-        var report = SampleReport() with { Failure = "The tests failed\n```\nescaped" };
+        var report = SampleReport(history => history with { Failure = "The tests failed\n```\nescaped" });
 
         var markdown = MarkdownRunReport.Render(report);
         var lines = markdown.Split('\n');
@@ -105,27 +105,33 @@ public sealed class RunReportTests
     [Fact]
     public void Succeeded_needs_every_step_ok_and_no_failure()
     {
-        var passing = SampleReport() with { Failure = null, Steps = [new StepTiming("A", TimeSpan.Zero, TimeSpan.FromSeconds(1), StepTiming.Ok)] };
+        var passing = SampleReport(history => history with { Failure = null, Steps = [Step("A", 0, 1, StepTiming.Ok)] });
 
         Assert.True(passing.Succeeded);
-        Assert.False((passing with { Steps = [new StepTiming("A", TimeSpan.Zero, TimeSpan.FromSeconds(1), "cancelled")] }).Succeeded);
+        Assert.False(SampleReport(history => history with { Failure = null, Steps = [Step("A", 0, 1, "cancelled")] }).Succeeded);
         Assert.False(SampleReport().Succeeded);
         Assert.Equal(TimeSpan.FromSeconds(5), SampleReport().Span);
     }
 
-    internal static RunReport SampleReport() => new("s1", Started, "dind")
+    /// <param name="change">What this test changes in the sample's history.</param>
+    internal static RunReport SampleReport(Func<RunHistory, RunHistory>? change = null) => new("s1", "dind", (change ?? (history => history))(SampleHistory))
     {
-        PrivilegeProfile = "capabilities",
-        DaemonVersion = "Docker 26.1.5 (API 1.45)",
-        StorageDriver = "overlay2",
         ImageTag = "dindbuild-sample:latest",
         ImageId = "sha256:abc",
         ImageSizeBytes = 250 * 1048576L,
+    };
+
+    private static RunHistory SampleHistory => new()
+    {
+        Started = Started,
+        PrivilegeProfile = "capabilities",
+        DaemonVersion = "Docker 26.1.5 (API 1.45)",
+        StorageDriver = "overlay2",
         Steps =
         [
-            new StepTiming("StartDaemon", TimeSpan.Zero, TimeSpan.FromSeconds(1.5), StepTiming.Ok),
-            new StepTiming("BuildImage", TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.5), StepTiming.Ok),
-            new StepTiming("RunTests", TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), "TestsFailed"),
+            Step("StartDaemon", 0, 1.5, StepTiming.Ok),
+            Step("BuildImage", 1.5, 0.5, StepTiming.Ok),
+            Step("RunTests", 2, 3, "TestsFailed"),
         ],
         Samples = [.. Enumerable.Range(1, 5).Select(second => new ResourceSample(Started.AddSeconds(second), 20.0 * second, second * 50 * 1048576L, 0))],
         Tests = new JUnitResults(1, 1, 0, ["tests.test_calc.test_div"], ["junit.xml"]),
@@ -133,4 +139,7 @@ public sealed class RunReportTests
         FailedStep = "RunTests",
         DaemonLogTail = "dockerd: level=info msg=\"API listen on /run/dindbuild/docker.sock\"",
     };
+
+    private static RecordedStep Step(string name, double startSeconds, double seconds, string outcome) =>
+        new(name, Started.AddSeconds(startSeconds), TimeSpan.FromSeconds(seconds), outcome);
 }
