@@ -10,7 +10,7 @@
 #r "../.dindbuild/engine/Docker.DotNet.X509.dll"
 
 using DindBuild.Diagnostics;
-using DindBuild.Pipeline;
+using DindBuild.Hosting;
 using DindBuild.Settings;
 
 var target = Argument("target", "DindTest");
@@ -37,68 +37,60 @@ var log = DindLogging.CreateConsoleLogger(
     jsonLogFile: string.Equals(target, "Help", StringComparison.OrdinalIgnoreCase) ? null : System.IO.Path.Combine(settings.HostArtifactsDirectory, DindLogging.JsonLogFileName),
     startFresh: wholeRun);
 var signals = ShutdownSignals.Install(log);
-var pipeline = new DindPipeline(settings, log, masker: masker, wholeRun: wholeRun);
+var run = new BuildRun(settings, log, masker, wholeRun);
 var cancel = signals.Token;
 
 Task("ProvisionEngine")
     .Description("Make sure a host Docker engine answers; install docker.io and start dockerd when none does and this process may")
-    .Does(() => pipeline.ProvisionEngineAsync(cancel));
+    .Does(() => run.ProvisionEngineAsync(cancel));
 
 Task("PrepareImages")
     .Description("Build the images this machine cannot pull (the DinD image, the sample's base) on the host engine")
     .IsDependentOn("ProvisionEngine")
-    .Does(() => pipeline.PrepareImagesAsync(cancel));
+    .Does(() => run.PrepareImagesAsync(cancel));
 
 Task("StartDaemon")
     .Description("dind: start a private Docker daemon in a container; dood/external: open a session on the existing daemon. Saved for later steps")
     .IsDependentOn("ProvisionEngine")
-    .Does(() => pipeline.StartDaemonAsync(cancel));
+    .Does(() => run.StartDaemonAsync(cancel));
 
 Task("WaitForDaemon")
     .Description("Wait until the DinD daemon answers /_ping; fail at once, with its log, if it exits")
     .IsDependentOn("StartDaemon")
-    .Does(() => pipeline.WaitForDaemonAsync(cancel));
+    .Does(() => run.WaitForDaemonAsync(cancel));
 
 Task("SeedImages")
     .Description("Copy the images the Dockerfile's FROM lines need from the host engine into the DinD daemon")
     .IsDependentOn("WaitForDaemon")
-    .Does(() => pipeline.SeedImagesAsync(cancel));
+    .Does(() => run.SeedImagesAsync(cancel));
 
 Task("BuildImage")
     .Description("Build the image inside the DinD daemon from the build context")
     .IsDependentOn("SeedImages")
-    .Does(() => pipeline.BuildImageAsync(cancel));
+    .Does(() => run.BuildImageAsync(cancel));
 
 Task("RunTests")
     .Description("Run the tests in a container from the built image, with a volume at the artifacts path")
     .IsDependentOn("BuildImage")
-    .Does(() => pipeline.RunTestsAsync(cancel))
-    // Failed tests stop the chain before ExportArtifacts; their reports are exactly what is needed.
-    .Finally(async () =>
-    {
-        if (pipeline.TestResult is { Passed: false } && !cancel.IsCancellationRequested)
-        {
-            await pipeline.ExportArtifactsAsync(cancel);
-        }
-    });
+    .Does(() => run.RunTestsAsync(cancel));
 
 Task("ExportArtifacts")
     .Description("Copy the artifacts volume to the host artifacts directory through the archive API")
     .IsDependentOn("RunTests")
-    .Does(() => pipeline.ExportArtifactsAsync(cancel));
+    .Does(() => run.ExportArtifactsAsync(cancel));
 
 Task("Teardown")
-    .Description("Remove every container, volume and network labelled with the session (this run's, or a saved one), and its docker context")
-    .Does(() => pipeline.TeardownAsync());
+    .Description("Remove every container, volume and network labelled with the session (this run's, or a saved one), and its docker context; kept with --keep-daemon in DindTest")
+    .Does(() => run.TeardownAsync());
 
 Task("Reap")
     .Description("Remove the sessions whose build process is gone (killed runs); --reap-older-than also retires old kept sessions")
-    .Does(() => pipeline.ReapAsync(cancel));
+    .Does(() => run.ReapAsync(cancel));
 
 Task("RenderReport")
     .Description("Render artifacts/dindbuild-report.html to a PNG next to it in headless Chromium (installs Debian's chromium when missing)")
     .Does(() => new DindBuild.Reporting.ChromiumRenderer(log).RenderAsync(
-        pipeline.ReportPathWithoutExtension + ".html", pipeline.ReportPathWithoutExtension + ".png", width: 1100, height: 2200, cancel));
+        run.ReportPathWithoutExtension + ".html", run.ReportPathWithoutExtension + ".png", width: 1100, height: 2200, cancel));
 
 Task("Benchmark")
     .Description("Measure every lifecycle step against its floor in the same run; table on the console, JSON in artifacts/ (not part of Test)")
@@ -151,11 +143,11 @@ Teardown(context =>
 {
     try
     {
-        pipeline.FinishAsync().GetAwaiter().GetResult();
+        run.FinishAsync().GetAwaiter().GetResult();
     }
     finally
     {
-        pipeline.LogSummary();
+        run.LogSummary();
         signals.Dispose();
         log.Dispose();
     }

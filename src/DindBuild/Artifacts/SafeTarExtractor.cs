@@ -7,7 +7,10 @@ namespace DindBuild.Artifacts;
 /// <param name="FilesWritten">Regular files written, including hardlinks materialised as copies (symlinks and directories are not counted).</param>
 /// <param name="BytesWritten">Bytes of file content written; this is what the size limit is measured against.</param>
 /// <param name="Refused">Names (as they appear in the archive) of the entries that were skipped or removed for safety.</param>
-public sealed record ExtractionResult(int FilesWritten, long BytesWritten, IReadOnlyList<string> Refused);
+public sealed record ExtractionResult(int FilesWritten, long BytesWritten, IReadOnlyList<string> Refused)
+{
+    public IReadOnlyList<string> Files { get; init; } = [];
+}
 
 /// <summary>
 /// Extracts a tar stream, such as the one Docker returns for <c>GET /containers/{id}/archive</c>, into a host

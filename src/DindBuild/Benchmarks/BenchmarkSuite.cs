@@ -7,7 +7,8 @@ using DindBuild.Artifacts;
 using DindBuild.Dind;
 using DindBuild.Docker;
 using DindBuild.Images;
-using DindBuild.Pipeline;
+using DindBuild.Hosting;
+using DindBuild.Sessions;
 using DindBuild.Provisioning;
 using DindBuild.Settings;
 using Serilog;
@@ -44,7 +45,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
     public async Task<IReadOnlyList<BenchmarkResult>> RunAsync(int iterations, CancellationToken cancellationToken)
     {
         var results = new List<BenchmarkResult>();
-        await using (var prepare = new DindPipeline(_settings, log))
+        await using (var prepare = DindSession.Create(_settings, log, Services(log)))
         {
             await prepare.PrepareImagesAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -107,7 +108,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
 
     private async Task<(double Start, double Teardown)> StartOursAsync(bool tls, CancellationToken cancellationToken)
     {
-        var pipeline = new DindPipeline(_settings.WithTls(tls).WithSessionId("b" + Guid.NewGuid().ToString("N")[..11]), _quiet);
+        var pipeline = DindSession.Create(_settings.WithTls(tls).WithSessionId("b" + Guid.NewGuid().ToString("N")[..11]), _quiet, Services(_quiet));
         try
         {
             await pipeline.ProvisionEngineAsync(cancellationToken).ConfigureAwait(false);
@@ -168,14 +169,14 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
             "mkdir -p /artifacts/many && i=0; while [ $i -lt 2000 ]; do head -c 104858 /dev/urandom > /artifacts/many/f$i; i=$((i+1)); done; " +
             "head -c 209715200 /dev/urandom > /artifacts/one.bin";
         var settings = _settings.WithTestCommand(writeArtifacts).WithHostArtifactsDirectory(files.Directory("unused"));
-        await using var pipeline = new DindPipeline(settings, _quiet);
+        await using var pipeline = DindSession.Create(settings, _quiet, Services(_quiet));
         await pipeline.StartDaemonAsync(cancellationToken).ConfigureAwait(false);
         await pipeline.WaitForDaemonAsync(cancellationToken).ConfigureAwait(false);
         await pipeline.SeedImagesAsync(cancellationToken).ConfigureAwait(false);
         await pipeline.BuildImageAsync(cancellationToken).ConfigureAwait(false);
         await pipeline.RunTestsAsync(cancellationToken).ConfigureAwait(false);
 
-        var daemon = pipeline.Daemon!;
+        var daemon = pipeline.State.Daemon!;
         var environment = daemon.Endpoint.ClientEnvironment().ToDictionary(pair => pair.Key, pair => (string?)pair.Value);
         using var host = DockerEngine.Connect(DockerEndpoint.DefaultUnixSocket);
         using var inner = DockerEngine.Connect(daemon.Endpoint);
@@ -233,7 +234,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
 
     private async Task<double> BuildOnCacheAsync(string cache, CancellationToken cancellationToken)
     {
-        await using var pipeline = new DindPipeline(_settings.WithCacheVolume(cache), _quiet);
+        await using var pipeline = DindSession.Create(_settings.WithCacheVolume(cache), _quiet, Services(_quiet));
         await pipeline.StartDaemonAsync(cancellationToken).ConfigureAwait(false);
         await pipeline.WaitForDaemonAsync(cancellationToken).ConfigureAwait(false);
         await pipeline.SeedImagesAsync(cancellationToken).ConfigureAwait(false);
@@ -315,4 +316,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
         await action().ConfigureAwait(false);
         return clock.Elapsed.TotalSeconds;
     }
+
+    /// <summary>A library-style session that may provision the host engine and build missing images, as the build targets do.</summary>
+    private static SessionServices Services(ILogger log) => new() { Engines = new ProvisioningEngineConnector(log), Recipes = new RootfsImageBuilder(log) };
 }

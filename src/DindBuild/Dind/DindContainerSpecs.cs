@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using DindBuild.Docker;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using DindBuild.Settings;
 
 namespace DindBuild.Dind;
@@ -40,8 +40,8 @@ public static class DindContainerSpecs
 
         var spec = new ContainerSpec(image)
         {
-            Name = $"dindbuild-{sessionId}",
-            Hostname = $"dindbuild-{sessionId}",
+            Name = SessionNames.DindContainer(sessionId),
+            Hostname = SessionNames.DindContainer(sessionId),
             Entrypoint = ["/bin/sh", EntrypointPath],
             Command = [.. listeners, .. tlsFlags, .. daemonArguments ?? []],
             Environment = tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : [],

@@ -19,9 +19,6 @@ public sealed record DindDaemon(
     /// <summary>The server's certificate and key, under <see cref="SocketDirectory"/>: the container sees them the moment they are written.</summary>
     public const string ServerCertificateSubdirectory = "server";
 
-    /// <summary>The session's private directory on the build host (0700): the daemon's socket and the client certificates.</summary>
-    public static string SocketDirectoryFor(string sessionId) => Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
-
     /// <summary>The mutual-TLS endpoint published on the host's loopback, as HOST:PORT; null with TLS off.</summary>
     public string? TlsAddress { get; init; }
 

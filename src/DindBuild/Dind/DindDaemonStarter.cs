@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using DindBuild.IO;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using DindBuild.Provisioning;
 using DindBuild.Readiness;
 using DindBuild.Settings;
@@ -12,8 +12,11 @@ using Serilog;
 
 namespace DindBuild.Dind;
 
-/// <summary>Starts a DinD daemon in a container on the host engine, and waits until its API answers.</summary>
-public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
+/// <summary>
+/// Starts a DinD daemon in a container on the host engine, and waits until its API answers. The
+/// client for the daemon's endpoint comes from <c>connect</c>: Docker.DotNet by default, a fake in unit tests.
+/// </summary>
+public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log, Func<DockerEndpoint, IDockerEngine>? connect = null)
 {
     private const int LogTailLines = 30;
 
@@ -29,7 +32,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
             throw new DindBuildException(FailureKind.BadParameters, "The 'dind' mode needs a Linux Docker host.", null, "use '--docker-mode external' with a Linux engine.");
         }
 
-        var socketDirectory = DindDaemon.SocketDirectoryFor(sessionId);
+        var socketDirectory = SessionNames.PrivateDirectory(sessionId);
 
         // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
         PrivateFiles.CreateDirectory(socketDirectory);
@@ -42,7 +45,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         }
 
         // A network of its own: containers of other runs on the default bridge cannot reach this daemon.
-        var network = $"dindbuild-{sessionId}";
+        var network = SessionNames.Network(sessionId);
         await host.Networks.CreateAsync(network, SessionLabels.For(sessionId, "network", options.Owner), cancellationToken).ConfigureAwait(false);
 
         Task<DindDaemon> StartOn(string dataVolume) => StartWithProfileAsync(sessionId, image, requested, dataVolume, socketDirectory, network, options, cancellationToken);
@@ -59,7 +62,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
             return DindContainerSpecs.InMemoryDataRoot;
         }
 
-        var dataVolume = $"dindbuild-{sessionId}-data";
+        var dataVolume = SessionNames.DataVolume(sessionId);
         await host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data", options.Owner), cancellationToken).ConfigureAwait(false);
         return dataVolume;
     }
@@ -125,12 +128,12 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
         var profile = requested == PrivilegeProfile.Auto ? PrivilegeProfile.Privileged : requested;
         try
         {
-            return await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, profile, dataVolume, socketDirectory, network), options, cancellationToken).ConfigureAwait(false);
+            return await CreateAndStartAsync(new DindDaemon("", SessionNames.DindContainer(sessionId), image, profile, dataVolume, socketDirectory, network), options, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerOperationException ex) when (requested == PrivilegeProfile.Auto)
         {
             log.Warning("The runtime refused a --privileged DinD container ({Reason}); falling back to the 'capabilities' profile", ex.EngineMessage);
-            return await CreateAndStartAsync(new DindDaemon("", $"dindbuild-{sessionId}", image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory, network), options, cancellationToken).ConfigureAwait(false);
+            return await CreateAndStartAsync(new DindDaemon("", SessionNames.DindContainer(sessionId), image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory, network), options, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerOperationException ex)
         {
@@ -180,7 +183,7 @@ public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log)
     /// </summary>
     public async Task<IDockerEngine> WaitUntilReadyAsync(DindDaemon daemon, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var inner = DockerEngine.Connect(daemon.Endpoint);
+        var inner = (connect ?? DockerEngine.Connect)(daemon.Endpoint);
         var outcome = await ReadinessWaiter.WaitAsync(
             [
                 new ContainerKeepsRunning(host.Containers, daemon.ContainerId),

@@ -3,8 +3,8 @@ namespace DindBuild.Dind;
 /// <summary>What the DinD container is given beyond its image and privilege profile.</summary>
 public sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames, string SysboxRuntime)
 {
-    /// <summary>The owner label of every resource created (see <see cref="Pipeline.ProcessOwner"/>).</summary>
-    public string Owner { get; init; } = Pipeline.ProcessOwner.Current;
+    /// <summary>The owner label of every resource created (see <see cref="Sessions.ProcessOwner"/>).</summary>
+    public string Owner { get; init; } = Sessions.ProcessOwner.Current;
 
     /// <summary>Extra dockerd flags.</summary>
     public IReadOnlyList<string> DaemonArguments { get; init; } = [];

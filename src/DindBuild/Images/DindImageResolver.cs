@@ -8,9 +8,10 @@ namespace DindBuild.Images;
 
 /// <summary>
 /// Finds the image the DinD daemon runs in: present locally, else pulled, else — for the default
-/// image only — DindBuild's own image built from Debian packages.
+/// image only — DindBuild's own image built from Debian packages, where the host allows building
+/// (<paramref name="recipes"/> given).
 /// </summary>
-public sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder recipes, ILogger log)
+public sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder? recipes, ILogger log)
 {
     private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(5);
 
@@ -21,7 +22,7 @@ public sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder rec
             return requested;
         }
 
-        if (ImageRecipe.ForImage(requested) is { } ownRecipe)
+        if (recipes is not null && ImageRecipe.ForImage(requested) is { } ownRecipe)
         {
             return await recipes.EnsureAsync(host, ownRecipe, cancellationToken).ConfigureAwait(false);
         }
@@ -33,7 +34,7 @@ public sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder rec
             return requested;
         }
 
-        if (requested != DindSettings.DefaultDindImage)
+        if (requested != DindSettings.DefaultDindImage || recipes is null)
         {
             throw new DindBuildException(
                 FailureKind.Infrastructure,

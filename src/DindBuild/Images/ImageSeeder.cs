@@ -11,7 +11,7 @@ namespace DindBuild.Images;
 /// <c>docker save IMAGE | docker -H inner load</c>, streamed: copies the images a build needs from
 /// the host engine into the session's daemon, which cannot pull them where there is no registry.
 /// </summary>
-public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, RootfsImageBuilder recipes, ILogger log, ProgressReporter? progress = null)
+public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, RootfsImageBuilder? recipes, ILogger log, ProgressReporter? progress = null)
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 
@@ -30,7 +30,7 @@ public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Root
             var found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
             if (found is null)
             {
-                if (ImageRecipe.ForImage(image) is { } recipe)
+                if (recipes is not null && ImageRecipe.ForImage(image) is { } recipe)
                 {
                     await recipes.EnsureAsync(source, recipe, cancellationToken).ConfigureAwait(false);
                     found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 
 namespace DindBuild.Reporting;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 
 namespace DindBuild.Reporting;
 

@@ -1,4 +1,4 @@
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 
 namespace DindBuild.Reporting;
 

@@ -118,6 +118,8 @@ public sealed record DindSettings
     /// <summary>Mount the session daemon's socket into the test container, so tests that use Docker work.</summary>
     public bool MountDockerSocket { get; init; } = true;
 
+    public bool TestReportRequired { get; init; } = true;
+
     public string DockerfilePath => Path.Combine(ContextDirectory, Dockerfile);
 
     public DindSettings WithDockerMode(DockerMode mode) => this with { DockerMode = mode };

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using Serilog;
 
 namespace DindBuild.Testing;
@@ -15,14 +15,19 @@ public sealed class TestRunner(IDockerEngine engine, ILogger log)
     private const int TailLines = 30;
 
     /// <summary>Where tests that use Docker look for it.</summary>
-    private const string SocketInTestContainer = "/var/run/docker.sock";
+    private const string SocketInTestContainer = SessionNames.DockerSocketPath;
 
     public async Task<TestRunResult> RunAsync(TestRunRequest request, CancellationToken cancellationToken)
     {
+        // A kept session runs its tests again: from a fresh container and an empty artifacts volume,
+        // so that the name is free and no report of the earlier run is exported as this run's.
+        var name = SessionNames.TestContainer(request.SessionId);
+        await engine.Containers.RemoveAsync(name, cancellationToken).ConfigureAwait(false);
+        await engine.Volumes.RemoveAsync(request.ArtifactsVolume, cancellationToken).ConfigureAwait(false);
         await engine.Volumes.CreateAsync(request.ArtifactsVolume, SessionLabels.For(request.SessionId, "artifacts", request.Owner), cancellationToken).ConfigureAwait(false);
         var spec = new ContainerSpec(request.Image)
         {
-            Name = $"dindbuild-{request.SessionId}-tests",
+            Name = name,
             Command = request.Command is null ? null : ["sh", "-c", request.Command],
             Environment = request.Environment,
             Labels = SessionLabels.For(request.SessionId, "tests", request.Owner),

@@ -1,4 +1,4 @@
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using DindBuild.Settings;
 using Serilog;
 
@@ -18,7 +18,7 @@ public sealed class EngineFixture : IAsyncLifetime
     {
         try
         {
-            await using var pipeline = new DindPipeline(new DindSettings(RepositoryRoot.Path), Log);
+            await using var pipeline = DindSession.Create(new DindSettings(RepositoryRoot.Path), Log, SessionSteps.Services(Log));
             await pipeline.PrepareImagesAsync(TestContext.Current.CancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using DindBuild.Diagnostics;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using DindBuild.Settings;
 using DindBuild.Tests.Infrastructure;
 using DindBuild.Tls;
@@ -18,10 +18,10 @@ public sealed class SecurityTests(EngineFixture engine)
     public async Task The_TLS_endpoint_is_on_loopback_only_and_refuses_every_client_but_ours()
     {
         engine.RequireEngine();
-        await using var pipeline = new DindPipeline(new DindSettings(RepositoryRoot.Path), EngineFixture.Log);
+        await using var pipeline = DindSession.Create(new DindSettings(RepositoryRoot.Path), EngineFixture.Log, SessionSteps.Services(EngineFixture.Log));
         await pipeline.StartDaemonAsync(Cancel);
         await pipeline.WaitForDaemonAsync(Cancel);
-        var daemon = pipeline.Daemon!;
+        var daemon = pipeline.State.Daemon!;
         var endpoint = daemon.Endpoint;
         var certificates = endpoint.TlsCertificateDirectory!;
         var ping = new Uri($"https://{endpoint.Uri.Authority}/_ping");
@@ -53,15 +53,15 @@ public sealed class SecurityTests(EngineFixture engine)
     public async Task Containers_on_the_default_bridge_cannot_reach_the_daemon()
     {
         engine.RequireEngine();
-        await using var pipeline = new DindPipeline(new DindSettings(RepositoryRoot.Path), EngineFixture.Log);
+        await using var pipeline = DindSession.Create(new DindSettings(RepositoryRoot.Path), EngineFixture.Log, SessionSteps.Services(EngineFixture.Log));
         await pipeline.StartDaemonAsync(Cancel);
         await pipeline.WaitForDaemonAsync(Cancel);
-        var daemon = pipeline.Daemon!;
+        var daemon = pipeline.State.Daemon!;
         var address = await DockerCli.OutputAsync(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", daemon.ContainerId]);
         string[] probe = ["python3", "-c", $"import socket; socket.create_connection(('{address}', 2376), timeout=3); print('connected')"];
 
-        var fromSessionNetwork = await DockerCli.RunAsync(["run", "--rm", "--label", $"org.dindbuild.session={pipeline.SessionId}", "--network", daemon.Network, "dindbuild/python:trixie", .. probe]);
-        var fromDefaultBridge = await DockerCli.RunAsync(["run", "--rm", "--label", $"org.dindbuild.session={pipeline.SessionId}", "dindbuild/python:trixie", .. probe]);
+        var fromSessionNetwork = await DockerCli.RunAsync(["run", "--rm", "--label", $"org.dindbuild.session={pipeline.Id}", "--network", daemon.Network, "dindbuild/python:trixie", .. probe]);
+        var fromDefaultBridge = await DockerCli.RunAsync(["run", "--rm", "--label", $"org.dindbuild.session={pipeline.Id}", "dindbuild/python:trixie", .. probe]);
 
         Assert.Contains("connected", fromSessionNetwork.StandardOutput, StringComparison.Ordinal);
         Assert.NotEqual(0, fromDefaultBridge.ExitCode);
@@ -80,9 +80,9 @@ public sealed class SecurityTests(EngineFixture engine)
             "ln -s good.txt inside-link && ln -s /etc/passwd absolute-link && ln -s ../../../escape relative-link && " +
             "ln -s /etc sub/etc-link && mkfifo pipe && mknod device c 1 3 && ln good.txt hard-inside";
         var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts).WithTestCommand(attack);
-        await using (var pipeline = new DindPipeline(settings, log.Logger, masker: log.Masker))
+        await using (var pipeline = DindSession.Create(settings, log.Logger, SessionSteps.Services(log.Logger) with { Masker = log.Masker }))
         {
-            await PipelineSteps.StartAndBuildAsync(pipeline);
+            await SessionSteps.StartAndBuildAsync(pipeline);
             await pipeline.RunTestsAsync(Cancel);
             await pipeline.ExportArtifactsAsync(Cancel);
         }
@@ -112,9 +112,9 @@ public sealed class SecurityTests(EngineFixture engine)
             .WithTestEnvironment("GREETING=hello-visible")
             .WithTestCommand("echo \"token is $API_TOKEN, greeting is $GREETING\"; exit 3");
         DindBuildException failure;
-        await using (var pipeline = new DindPipeline(settings, log.Logger, masker: log.Masker))
+        await using (var pipeline = DindSession.Create(settings, log.Logger, SessionSteps.Services(log.Logger) with { Masker = log.Masker }))
         {
-            await PipelineSteps.StartAndBuildAsync(pipeline);
+            await SessionSteps.StartAndBuildAsync(pipeline);
             failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
         }
 

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 using DindBuild.Docker;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using DindBuild.Reporting;
 using DindBuild.Tests.Infrastructure;
 

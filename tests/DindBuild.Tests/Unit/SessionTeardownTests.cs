@@ -1,5 +1,5 @@
 using DindBuild.Diagnostics;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using DindBuild.Tests.Infrastructure;
 using Serilog.Core;
 

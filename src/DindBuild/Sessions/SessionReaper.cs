@@ -3,7 +3,7 @@ using DindBuild.Dind;
 using DindBuild.Docker;
 using Serilog;
 
-namespace DindBuild.Pipeline;
+namespace DindBuild.Sessions;
 
 /// <summary>
 /// Removes the sessions whose owner process is gone (a build killed with SIGKILL, a CI job cancelled
@@ -30,7 +30,7 @@ public sealed class SessionReaper(IDockerEngine engine, ILogger log)
         var teardown = new SessionTeardown(engine, log);
         foreach (var sessionId in dead)
         {
-            var removed = await teardown.TeardownAsync(sessionId, DindDaemon.SocketDirectoryFor(sessionId)).ConfigureAwait(false);
+            var removed = await teardown.TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
             log.Information("Reaped session {Session}: {Count} resource(s) whose owner is gone", sessionId, removed);
         }
 

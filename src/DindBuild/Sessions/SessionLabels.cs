@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 
-namespace DindBuild.Pipeline;
+namespace DindBuild.Sessions;
 
 /// <summary>
 /// The labels every resource of a run carries, so teardown, the reaper and leak checks can find

@@ -1,6 +1,6 @@
 using DindBuild.Diagnostics;
 using DindBuild.Dind;
-using DindBuild.Pipeline;
+using DindBuild.Sessions;
 using DindBuild.Settings;
 using DindBuild.Tests.Infrastructure;
 
@@ -8,7 +8,7 @@ namespace DindBuild.Tests.Integration;
 
 /// <summary>The lifecycle against a real host engine, checked through the docker CLI.</summary>
 [Collection(EngineCollection.Name)]
-public sealed class DindPipelineTests(EngineFixture engine)
+public sealed class DindSessionTests(EngineFixture engine)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -20,7 +20,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
         var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts.Path);
         settings = settings.WithImageTag($"dindbuild-test-{settings.SessionId}:latest");
         string innerId;
-        await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
+        await using (var pipeline = DindSession.Create(settings, EngineFixture.Log, SessionSteps.Services(EngineFixture.Log)))
         {
             await pipeline.StartDaemonAsync(Cancel);
             await pipeline.WaitForDaemonAsync(Cancel);
@@ -28,7 +28,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
             // The DinD container runs on the host engine with our label, and its daemon answers the docker CLI.
             var labelled = await DockerCli.OutputAsync(["ps", "--filter", $"label=org.dindbuild.session={settings.SessionId}", "--format", "{{.Names}} {{.State}}"]);
             Assert.Equal($"dindbuild-{settings.SessionId} running", labelled);
-            var inner = DockerCli.EnvironmentFor(pipeline.Daemon!.Endpoint);
+            var inner = DockerCli.EnvironmentFor(pipeline.State.Daemon!.Endpoint);
             var innerVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"], environment: inner);
             var hostVersion = await DockerCli.OutputAsync(["version", "--format", "{{.Server.Version}}"]);
             Assert.StartsWith("26.", innerVersion, StringComparison.Ordinal);
@@ -36,7 +36,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
             Assert.NotEqual(hostVersion, innerVersion);
 
             // Whoever reaches the socket is root in the daemon: only its owner may enter the directory.
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(pipeline.Daemon.SocketDirectory));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(pipeline.State.Daemon.SocketDirectory));
 
             await pipeline.SeedImagesAsync(Cancel);
             var seeded = await DockerCli.OutputAsync(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], environment: inner);
@@ -44,7 +44,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
 
             await pipeline.BuildImageAsync(Cancel);
             var built = await DockerCli.OutputAsync(["image", "inspect", "--format", "{{.Id}}", settings.ImageTag], environment: inner);
-            Assert.Equal(pipeline.BuiltImage!.Id, built);
+            Assert.Equal(pipeline.State.BuiltImageId, built);
 
             // The image lives only in the session's daemon, never on the host.
             var onHost = await DockerCli.RunAsync(["image", "inspect", settings.ImageTag]);
@@ -68,9 +68,9 @@ public sealed class DindPipelineTests(EngineFixture engine)
         engine.RequireEngine();
         using var artifacts = new TempDirectory();
         var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts.Path).WithTestEnvironment("SAMPLE_FAIL=1");
-        await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
+        await using (var pipeline = DindSession.Create(settings, EngineFixture.Log, SessionSteps.Services(EngineFixture.Log)))
         {
-            await PipelineSteps.StartAndBuildAsync(pipeline);
+            await SessionSteps.StartAndBuildAsync(pipeline);
 
             var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
             Assert.Equal(FailureKind.TestsFailed, failure.Kind);
@@ -92,7 +92,7 @@ public sealed class DindPipelineTests(EngineFixture engine)
         using var context = new TempDirectory();
         await File.WriteAllTextAsync(context.Combine("Dockerfile"), "FROM dindbuild/python:trixie\nRUN echo preparing\nRUN echo 'about to fail' && exit 3\nRUN echo never\n", Cancel);
         var settings = new DindSettings(RepositoryRoot.Path).WithContextDirectory(context.Path);
-        await using (var pipeline = new DindPipeline(settings, EngineFixture.Log))
+        await using (var pipeline = DindSession.Create(settings, EngineFixture.Log, SessionSteps.Services(EngineFixture.Log)))
         {
             await pipeline.StartDaemonAsync(Cancel);
             await pipeline.WaitForDaemonAsync(Cancel);
@@ -118,8 +118,8 @@ public sealed class DindPipelineTests(EngineFixture engine)
             .WithHostArtifactsDirectory(Path.Combine(Path.GetTempPath(), $"dindbuild-unused-{Guid.NewGuid():N}"))
             .WithTestCommand("echo started; sleep 300")
             .WithTestTimeout(TimeSpan.FromSeconds(3));
-        await using var pipeline = new DindPipeline(settings, EngineFixture.Log);
-        await PipelineSteps.StartAndBuildAsync(pipeline);
+        await using var pipeline = DindSession.Create(settings, EngineFixture.Log, SessionSteps.Services(EngineFixture.Log));
+        await SessionSteps.StartAndBuildAsync(pipeline);
 
         var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.RunTestsAsync(Cancel));
         Assert.Equal(FailureKind.TestsFailed, failure.Kind);
@@ -133,23 +133,23 @@ public sealed class DindPipelineTests(EngineFixture engine)
     {
         engine.RequireEngine();
         var settings = new DindSettings(RepositoryRoot.Path).WithPrivilegeProfile(PrivilegeProfile.Capabilities);
-        await using var pipeline = new DindPipeline(settings, EngineFixture.Log);
+        await using var pipeline = DindSession.Create(settings, EngineFixture.Log, SessionSteps.Services(EngineFixture.Log));
         await pipeline.StartDaemonAsync(Cancel);
         await pipeline.WaitForDaemonAsync(Cancel);
 
-        var privileged = await DockerCli.OutputAsync(["inspect", "--format", "{{.HostConfig.Privileged}} {{json .HostConfig.SecurityOpt}} {{json .HostConfig.CapDrop}}", pipeline.Daemon!.ContainerId]);
+        var privileged = await DockerCli.OutputAsync(["inspect", "--format", "{{.HostConfig.Privileged}} {{json .HostConfig.SecurityOpt}} {{json .HostConfig.CapDrop}}", pipeline.State.Daemon!.ContainerId]);
         Assert.StartsWith("false ", privileged, StringComparison.Ordinal);
         Assert.Contains("seccomp=unconfined", privileged, StringComparison.Ordinal);
         Assert.Contains("[\"ALL\"]", privileged, StringComparison.Ordinal);
 
         // The container's effective set is exactly the minimum: no SYS_MODULE, no SYS_PTRACE.
-        var status = await DockerCli.OutputAsync(["exec", pipeline.Daemon.ContainerId, "grep", "CapEff", "/proc/1/status"]);
+        var status = await DockerCli.OutputAsync(["exec", pipeline.State.Daemon.ContainerId, "grep", "CapEff", "/proc/1/status"]);
         var effective = ulong.Parse(status.Split(':')[1].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(LinuxCapabilities.DindMinimum.Order(), LinuxCapabilities.FromMask(effective).Order());
 
         // The inner daemon can really run a container (cgroups writable, mounts allowed).
         await pipeline.SeedImagesAsync(Cancel);
-        var run = await DockerCli.RunAsync(["run", "--rm", "dindbuild/python:trixie", "python3", "-c", "print('inner ok')"], environment: DockerCli.EnvironmentFor(pipeline.Daemon.Endpoint));
+        var run = await DockerCli.RunAsync(["run", "--rm", "dindbuild/python:trixie", "python3", "-c", "print('inner ok')"], environment: DockerCli.EnvironmentFor(pipeline.State.Daemon.Endpoint));
         Assert.True(run.ExitCode == 0, run.StandardError);
         Assert.Contains("inner ok", run.StandardOutput, StringComparison.Ordinal);
     }

@@ -2,7 +2,7 @@ using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using Serilog;
 
-namespace DindBuild.Pipeline;
+namespace DindBuild.Sessions;
 
 /// <summary>
 /// Removes everything labelled with a session id from an engine — containers first (they hold the

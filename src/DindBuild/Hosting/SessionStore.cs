@@ -2,8 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using DindBuild.Diagnostics;
 using DindBuild.IO;
+using DindBuild.Sessions;
 
-namespace DindBuild.Pipeline;
+namespace DindBuild.Hosting;
 
 /// <summary>
 /// Saved sessions, one JSON file each under <c>.dindbuild/sessions/</c> (directory 0700, files 0600:

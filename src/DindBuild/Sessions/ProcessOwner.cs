@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DindBuild.Pipeline;
+namespace DindBuild.Sessions;
 
 /// <summary>
 /// Who owns a session's resources: <c>HOST:PID:STARTTIME</c> of the build process. The start time

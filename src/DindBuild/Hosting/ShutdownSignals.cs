@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Serilog;
 
-namespace DindBuild.Pipeline;
+namespace DindBuild.Hosting;
 
 /// <summary>
 /// Turns the first Ctrl+C or SIGTERM into a cancellation, so the running step stops and teardown

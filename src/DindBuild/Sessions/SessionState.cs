@@ -2,7 +2,7 @@ using DindBuild.Dind;
 using DindBuild.Reporting;
 using DindBuild.Settings;
 
-namespace DindBuild.Pipeline;
+namespace DindBuild.Sessions;
 
 /// <summary>
 /// What a later build process needs to continue a session: which daemon, how to reach it, and what
@@ -19,12 +19,27 @@ public sealed record SessionState(string SessionId, DockerMode Mode, string Dock
 
     public string? BuiltImageId { get; init; }
 
+    public string? BuiltImageTag { get; init; }
+
+    public long? BuiltImageSize { get; init; }
+
     public string? TestContainerId { get; init; }
 
     public bool? TestsPassed { get; init; }
+
+    /// <summary>The test container whose artifacts were exported: a later ExportArtifacts step does not export them twice.</summary>
+    public string? ExportedTestContainerId { get; init; }
 
     public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
 
     /// <summary>The steps, resource samples and facts of the build processes so far, for the run report.</summary>
     public RunHistory History { get; init; } = RunHistory.Empty;
+
+    /// <summary>The environment with which the docker CLI, or any client, reaches the session daemon, and the session id.</summary>
+    public Dictionary<string, string> ClientEnvironment()
+    {
+        var environment = new Docker.DockerEndpoint(new Uri(DockerHost), TlsCertificateDirectory).ClientEnvironment();
+        environment["DINDBUILD_SESSION_ID"] = SessionId;
+        return environment;
+    }
 }

@@ -1,0 +1,193 @@
+using DindBuild.Diagnostics;
+using DindBuild.Provisioning;
+using DindBuild.Reporting;
+using DindBuild.Sessions;
+using DindBuild.Settings;
+using Serilog;
+
+namespace DindBuild.Hosting;
+
+/// <summary>
+/// One build-tool process around a <see cref="DindSession"/>: each target is a call here. It adds
+/// what a build tool needs and a library user may not want — provisioning of the host engine,
+/// saved sessions for steps run as separate processes, CI groups and annotations, the run report —
+/// and decides at the end whether the session is removed (a whole run) or kept for the next step.
+/// </summary>
+public sealed class BuildRun : IAsyncDisposable
+{
+    private readonly ILogger _log;
+    private readonly bool _wholeRun;
+    private readonly SavedSessions _saved;
+    private readonly SessionServices _services;
+    private readonly RunReportWriter _report;
+    private DindSession? _session;
+    private bool _finished;
+
+    /// <summary>
+    /// <paramref name="wholeRun"/>: true for a run that ends with its session removed (DindTest, unless
+    /// <c>--keep-daemon</c>); false for a single step, whose session is kept, saved, for the next step.
+    /// </summary>
+    public BuildRun(DindSettings settings, ILogger log, SecretMasker masker, bool wholeRun, Func<string, string?>? environment = null, CiOutput? ci = null)
+    {
+        Settings = settings;
+        _log = log;
+        _wholeRun = wholeRun;
+        environment ??= Environment.GetEnvironmentVariable;
+        ci ??= CiOutput.Detect(environment, Console.Out);
+        _saved = new SavedSessions(SessionStore.ForRepository(settings.RepositoryRoot), environment, log);
+        _report = new RunReportWriter(settings.HostArtifactsDirectory, ci, log);
+        _services = new SessionServices
+        {
+            Listener = new SessionListeners(_saved, new CiStepListener(ci, masker, settings.RepositoryRoot)),
+            Engines = new ProvisioningEngineConnector(log),
+            Recipes = new RootfsImageBuilder(log),
+            Environment = environment,
+            Masker = masker,
+
+            // A session that outlives this process is owned by "kept", so the reaper leaves it alone.
+            Owner = KeepsSession ? ProcessOwner.Kept : ProcessOwner.Current,
+        };
+    }
+
+    public DindSettings Settings { get; }
+
+    /// <summary>The session this process works on, once a target opened or continued one.</summary>
+    public DindSession? Session => _session;
+
+    /// <summary>Where <see cref="FinishAsync"/> writes the run report (<c>.html</c> and <c>.md</c>).</summary>
+    public string ReportPathWithoutExtension => _report.PathWithoutExtension;
+
+    private bool KeepsSession => !_wholeRun || Settings.KeepDaemon;
+
+    public Task ProvisionEngineAsync(CancellationToken cancellationToken) => NewOrCurrent().ProvisionEngineAsync(cancellationToken);
+
+    public Task PrepareImagesAsync(CancellationToken cancellationToken) => NewOrCurrent().PrepareImagesAsync(cancellationToken);
+
+    public Task StartDaemonAsync(CancellationToken cancellationToken) => NewOrCurrent().StartDaemonAsync(cancellationToken);
+
+    public Task WaitForDaemonAsync(CancellationToken cancellationToken) => CurrentOrSaved("WaitForDaemon").WaitForDaemonAsync(cancellationToken);
+
+    public Task SeedImagesAsync(CancellationToken cancellationToken) => CurrentOrSaved("SeedImages").SeedImagesAsync(cancellationToken);
+
+    public Task BuildImageAsync(CancellationToken cancellationToken) => CurrentOrSaved("BuildImage").BuildImageAsync(cancellationToken);
+
+    public Task RunTestsAsync(CancellationToken cancellationToken) => CurrentOrSaved("RunTests").RunTestsAsync(cancellationToken);
+
+    public Task ExportArtifactsAsync(CancellationToken cancellationToken) => CurrentOrSaved("ExportArtifacts").ExportArtifactsAsync(cancellationToken);
+
+    /// <summary>
+    /// The Teardown target: removes the session of this process, or the saved one. In a whole run
+    /// with <c>--keep-daemon</c> it keeps the session instead, as asked; with no session it does
+    /// nothing, so it is safe in an "always" CI step.
+    /// </summary>
+    public Task TeardownAsync()
+    {
+        if (_wholeRun && Settings.KeepDaemon)
+        {
+            _log.Information("--keep-daemon: the session is kept, not torn down");
+            return Task.CompletedTask;
+        }
+
+        if (_session is null)
+        {
+            if (!Settings.SessionIdGiven && _saved.Store.SessionIds().Count == 0)
+            {
+                _log.Information("No session to tear down");
+                return Task.CompletedTask;
+            }
+
+            _session = Continue("Teardown");
+        }
+
+        return _session.TeardownAsync();
+    }
+
+    /// <summary>The Reap target: removes the sessions whose owner process is gone, and those older than <c>--reap-older-than</c>.</summary>
+    public async Task ReapAsync(CancellationToken cancellationToken)
+    {
+        // A session of its own, never started: it only lends the mode's engine to the reaper.
+        await using var reaper = DindSession.Create(Settings, _log, _services);
+        await reaper.ReapAsync(Settings.ReapOlderThan, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// End of the build process. A whole run removes its session unless <c>--keep-daemon</c>; a
+    /// single step keeps it, saved, with its daemon answering and a docker context for the CLI.
+    /// The report is written either way.
+    /// </summary>
+    public async Task FinishAsync()
+    {
+        if (_finished || _session is not { } session)
+        {
+            return;
+        }
+
+        _finished = true;
+        try
+        {
+            if (!session.IsOpen)
+            {
+                return;
+            }
+
+            if (!KeepsSession)
+            {
+                await session.TeardownAsync().ConfigureAwait(false);
+                return;
+            }
+
+            using (var timeout = new CancellationTokenSource(Settings.DaemonStartTimeout + TimeSpan.FromSeconds(5)))
+            {
+                await session.KeepAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            if (session.OwnDaemonEndpoint is { } daemon)
+            {
+                _saved.SaveDockerContext(session.Id, daemon);
+            }
+
+            _log.Warning(
+                "Keeping session {Session} for later steps (environment in {EnvironmentFile}); remove it with: ./build.sh Teardown --session-id {Session}",
+                session.Id,
+                _saved.Store.EnvironmentFileOf(session.Id),
+                session.Id);
+            foreach (var (name, value) in session.ClientEnvironment())
+            {
+                _log.Information("  {Name}={Value}", name, value);
+            }
+        }
+        finally
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            if (session.WasOpened)
+            {
+                _report.Write(session.Report());
+            }
+        }
+    }
+
+    /// <summary>The per-step duration table, for the end of a run.</summary>
+    public void LogSummary()
+    {
+        if (_session is not { Timings.Count: > 0 } session)
+        {
+            return;
+        }
+
+        _log.Information("Step durations (session {Session}):", session.Id);
+        foreach (var timing in session.Timings)
+        {
+            _log.Information("  {Step,-16} {Seconds,8:0.000} s  {Outcome}", timing.Step, timing.Duration.TotalSeconds, timing.Outcome);
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(FinishAsync());
+
+    private DindSession NewOrCurrent() => _session ??= DindSession.Create(Settings, _log, _services);
+
+    /// <summary>The session of this process, else the one an earlier step saved (by id, or the only one).</summary>
+    private DindSession CurrentOrSaved(string step) => _session ??= Continue(step);
+
+    private DindSession Continue(string step) =>
+        DindSession.Continue(_saved.Store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, step), Settings, _log, _services);
+}

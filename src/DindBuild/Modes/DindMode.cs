@@ -1,0 +1,150 @@
+using DindBuild.Diagnostics;
+using DindBuild.Dind;
+using DindBuild.Docker;
+using DindBuild.Images;
+using DindBuild.Provisioning;
+using DindBuild.Reporting;
+using DindBuild.Sessions;
+using DindBuild.Settings;
+
+namespace DindBuild.Modes;
+
+/// <summary>
+/// <c>dind</c>: a private daemon in a container on the host engine, started for the session. The host
+/// engine holds the session's resources (the DinD container, its network and volumes); builds and
+/// tests run inside the private daemon, and the tests reach it at its own socket.
+/// </summary>
+internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint, DindDaemon? daemon) : IDaemonMode
+{
+    private IDockerEngine? _host;
+    private IDockerEngine? _daemonClient;
+    private DindDaemon? _daemon = daemon;
+
+    public DockerMode Kind => DockerMode.Dind;
+
+    public TestDaemonSocket TestSocket => new(context.Options.MountDockerSocket ? SessionNames.DockerSocketPath : null, Required: true);
+
+    public string SamplesNote => "the DinD container did not run in this build process";
+
+    public DockerEndpoint? KeptDaemonEndpoint => _daemon?.Endpoint;
+
+    public async Task ConnectAsync(CancellationToken cancellationToken) =>
+        _host ??= await context.Engines.ConnectAsync(hostEndpoint, EngineRole.HostEngine, cancellationToken).ConfigureAwait(false);
+
+    public async Task PrepareImagesAsync(IReadOnlyList<string> baseImages, CancellationToken cancellationToken)
+    {
+        var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+        await new DindImageResolver(host, context.Recipes, context.Log).ResolveAsync(context.Options.DindImage, cancellationToken).ConfigureAwait(false);
+        await ImageRecipes.EnsureAsync(context.Recipes, host, baseImages, cancellationToken).ConfigureAwait(false);
+    }
+
+    public SessionState Record(SessionState state) => state with
+    {
+        Mode = Kind,
+        DockerHost = (_daemon?.Endpoint ?? PrivateSocket(state.SessionId)).DockerHost,
+        TlsCertificateDirectory = _daemon?.Endpoint.TlsCertificateDirectory,
+        ResourceEngineHost = hostEndpoint.DockerHost,
+        ResourceEngineTlsDirectory = hostEndpoint.TlsCertificateDirectory,
+        Daemon = _daemon,
+    };
+
+    public async Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken)
+    {
+        var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+        var options = context.Options;
+        var image = await new DindImageResolver(host, context.Recipes, context.Log).ResolveAsync(options.DindImage, cancellationToken).ConfigureAwait(false);
+        var dindOptions = new DindOptions(options.Tls, options.TlsExtraNames, options.SysboxRuntime)
+        {
+            Owner = owner,
+            CacheVolume = options.CacheVolume,
+            CacheWait = options.CacheWait,
+            CacheFallbackToEphemeral = options.CacheBusyFallsBack,
+            DaemonArguments = options.DaemonArguments,
+            DataRootInMemory = options.DataRootInMemory,
+        };
+        _daemon = await Starter(host).StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IDockerEngine> DaemonAsync(CancellationToken cancellationToken)
+    {
+        if (_daemonClient is not null)
+        {
+            return _daemonClient;
+        }
+
+        var started = _daemon ?? throw new DindBuildException(
+            FailureKind.Infrastructure,
+            "The session has no DinD daemon: its StartDaemon step did not finish.",
+            null,
+            "run './build.sh Teardown', then StartDaemon again.");
+        var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+        _daemonClient = await Starter(host).WaitUntilReadyAsync(started, context.Options.DaemonStartTimeout, cancellationToken).ConfigureAwait(false);
+        return _daemonClient;
+    }
+
+    public async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    {
+        await DaemonAsync(cancellationToken).ConfigureAwait(false);
+        var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+        context.Log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
+
+        // Hundreds of megabytes: through the private socket, which needs no TLS.
+        using var bulk = context.Engines.Open(_daemon!.SocketEndpoint);
+        await new ImageSeeder(host, bulk, context.Recipes, context.Log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        // Never provisions: an engine that is gone holds nothing left to remove.
+        _ = cancellationToken;
+        var host = _host ??= context.Engines.Open(hostEndpoint);
+        return await new SessionTeardown(host, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>
+        await new SessionReaper(await HostAsync(cancellationToken).ConfigureAwait(false), context.Log).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
+
+    public Task<DindBuildException?> ExplainFailureAsync(string step, Exception failure) =>
+        _host is null || _daemon is null ? Task.FromResult<DindBuildException?>(null) : new DaemonDeath(_host, _daemon, context.Log).ExplainAsync(step, failure);
+
+    public async Task<string?> DaemonLogTailAsync()
+    {
+        if (_host is null || _daemon is null)
+        {
+            return null;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            return await Starter(_host).DaemonLogTailAsync(_daemon.ContainerId, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public ResourceSampler? StartSampling() =>
+        _host is not null && _daemon is { ContainerId.Length: > 0 } ? ResourceSampler.Start(_host, _daemon.ContainerId, context.Log) : null;
+
+    public ValueTask DisposeAsync()
+    {
+        _daemonClient?.Dispose();
+        _host?.Dispose();
+        _daemonClient = null;
+        _host = null;
+        return ValueTask.CompletedTask;
+    }
+
+    private static DockerEndpoint PrivateSocket(string sessionId) =>
+        DockerEndpoint.UnixSocket(Path.Combine(SessionNames.PrivateDirectory(sessionId), "docker.sock"));
+
+    private DindDaemonStarter Starter(IDockerEngine host) => new(host, context.Log, context.Engines.Open);
+
+    private async Task<IDockerEngine> HostAsync(CancellationToken cancellationToken)
+    {
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return _host!;
+    }
+}

@@ -1,0 +1,62 @@
+using DindBuild.Diagnostics;
+using DindBuild.Docker;
+using DindBuild.Reporting;
+using DindBuild.Sessions;
+using DindBuild.Settings;
+
+namespace DindBuild.Modes;
+
+/// <summary>
+/// What a Docker mode decides, once, for a whole session: which engine holds the run's resources,
+/// how builds and tests reach "their" daemon, what seeding means and what teardown removes. One
+/// implementation per mode (<c>dind</c>, <c>dood</c>, <c>external</c>); no other code asks which mode it is.
+/// </summary>
+public interface IDaemonMode : IAsyncDisposable
+{
+    DockerMode Kind { get; }
+
+    /// <summary>ProvisionEngine: makes sure the engine this mode starts from answers (<c>docker version</c>).</summary>
+    Task ConnectAsync(CancellationToken cancellationToken);
+
+    /// <summary>PrepareImages: builds, where this mode takes images from, those this machine cannot pull.</summary>
+    Task PrepareImagesAsync(IReadOnlyList<string> baseImages, CancellationToken cancellationToken);
+
+    /// <summary>StartDaemon: <c>docker run … docker:dind</c> for dind; for the others, the session opens on the existing daemon.</summary>
+    Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken);
+
+    /// <summary>The mode's part of the saved session: what a later build process needs to reach the same engines.</summary>
+    SessionState Record(SessionState state);
+
+    /// <summary>A client for the session daemon once it answers <c>/_ping</c> (waits for it after a start).</summary>
+    Task<IDockerEngine> DaemonAsync(CancellationToken cancellationToken);
+
+    /// <summary>SeedImages: <c>docker save | docker load</c> of the images the build needs into the session daemon, where that means anything.</summary>
+    Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
+
+    /// <summary>How the test container reaches the session daemon: a socket path on the daemon's host, and whether it must exist.</summary>
+    TestDaemonSocket TestSocket { get; }
+
+    /// <summary>Teardown: <c>docker rm/volume rm/network rm</c> of everything labelled with the session, on the engine that holds it; returns how many.</summary>
+    Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Removes the sessions on this mode's resource engine whose build process is gone (<see cref="SessionReaper"/>); returns their ids.</summary>
+    Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken);
+
+    /// <summary>The reason behind a step's failure when it is the daemon's death (dind), else null.</summary>
+    Task<DindBuildException?> ExplainFailureAsync(string step, Exception failure);
+
+    /// <summary><c>docker logs --tail</c> of the daemon, where this mode runs one; null otherwise.</summary>
+    Task<string?> DaemonLogTailAsync();
+
+    /// <summary><c>docker stats</c> of the daemon's container, where there is one; null otherwise.</summary>
+    ResourceSampler? StartSampling();
+
+    /// <summary>Why there are no resource samples in this mode, for the report.</summary>
+    string SamplesNote { get; }
+
+    /// <summary>The endpoint a kept daemon is reached at from the docker CLI (a docker context), where the session owns a daemon.</summary>
+    DockerEndpoint? KeptDaemonEndpoint { get; }
+}
+
+/// <summary>The daemon's socket as a path on the daemon's host, for <c>-v SOURCE:/var/run/docker.sock</c>; null for none.</summary>
+public sealed record TestDaemonSocket(string? Source, bool Required);

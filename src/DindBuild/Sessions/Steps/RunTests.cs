@@ -1,0 +1,55 @@
+using DindBuild.Diagnostics;
+using DindBuild.Testing;
+
+namespace DindBuild.Sessions;
+
+public sealed partial class DindSession
+{
+    /// <summary>
+    /// RunTests: the tests in a container from the built image, with a volume at the artifacts path
+    /// and the session daemon's socket where the mode gives one. Failed tests are exported at once
+    /// (their reports are what is needed), then the failure is thrown. Runs again in a kept session.
+    /// </summary>
+    public Task RunTestsAsync(CancellationToken cancellationToken) => StepAsync("RunTests", async () =>
+    {
+        RequireOpen("RunTests");
+        var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
+        var image = _state.BuiltImageId ?? throw new DindBuildException(
+            FailureKind.BadParameters,
+            $"RunTests needs the image built by BuildImage in session {Id}, and none was built.",
+            null,
+            "run BuildImage first (or './build.sh RunTests' without '--exclusive').");
+        var socket = _mode.TestSocket;
+        var request = new TestRunRequest(Id, image, Options.TestCommand, Options.TestEnvironment, SessionNames.ArtifactsVolume(Id), Options.ContainerArtifactsPath, Options.TestTimeout)
+        {
+            DaemonSocketSource = socket.Source,
+            DaemonSocketRequired = socket.Required,
+            Owner = _services.Owner,
+        };
+        var result = await new TestRunner(daemon, _log).RunAsync(request, cancellationToken).ConfigureAwait(false);
+        TestResult = result;
+        ExportedArtifacts = null;
+        _state = _state with { TestContainerId = result.ContainerId, TestsPassed = result.Passed, ExportedTestContainerId = null };
+        if (result.Passed)
+        {
+            _log.Information("Tests passed in {Seconds:0.0} s", result.Duration.TotalSeconds);
+            return;
+        }
+
+        var failure = new DindBuildException(
+            FailureKind.TestsFailed,
+            result.TimedOut
+                ? $"The tests did not finish within {Options.TestTimeout} and were killed."
+                : $"The tests failed: the test container exited with code {result.ExitCode}.",
+            "test output (last lines):\n" + string.Join('\n', result.OutputTail),
+            result.TimedOut
+                ? "raise '--test-timeout', or find the test that hangs."
+                : $"see the test report in {Options.HostArtifactsDirectory}.");
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            await ExportArtifactsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        throw failure;
+    });
+}
