@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using DindBuild.Artifacts;
-using DindBuild.Build;
 using DindBuild.Diagnostics;
 using DindBuild.Dind;
 using DindBuild.Docker;
+using DindBuild.ImageBuild;
 using DindBuild.Images;
 using DindBuild.Provisioning;
 using DindBuild.Readiness;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Runtime.Versioning;
 using System.Text;
-using DindBuild.Build;
+using DindBuild.ImageBuild;
 using Xunit;
 
 namespace DindBuild.Tests.Unit;

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace DindBuild.Build;
+namespace DindBuild.ImageBuild;
 
 /// <summary>
 /// A <c>.dockerignore</c> matcher with the semantics of the docker CLI (moby/patternmatcher and its

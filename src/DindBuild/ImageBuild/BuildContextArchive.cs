@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.Runtime.InteropServices;
 
-namespace DindBuild.Build;
+namespace DindBuild.ImageBuild;
 
 /// <summary>
 /// Packs a build context the way the docker CLI does before calling the engine's build endpoint:

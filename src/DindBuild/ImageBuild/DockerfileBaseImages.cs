@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace DindBuild.Build;
+namespace DindBuild.ImageBuild;
 
 /// <summary>
 /// Works out which external images a Dockerfile's <c>FROM</c> lines pull, so they can be fetched (or checked)
