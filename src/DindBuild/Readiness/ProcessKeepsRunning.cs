@@ -1,3 +1,5 @@
+using DindBuild.IO;
+
 namespace DindBuild.Readiness;
 
 /// <summary>Fails the wait at once when a daemon process started on the host has died.</summary>
@@ -7,10 +9,8 @@ public sealed class ProcessKeepsRunning(int processId, string name) : IReadiness
 
     public Task<ReadinessCheck> CheckAsync(CancellationToken cancellationToken)
     {
-        // /proc/PID/stat's state field is 'Z' for a zombie that has exited but is not yet reaped.
-        var stat = $"/proc/{processId}/stat";
-        var state = File.Exists(stat) ? File.ReadAllText(stat).Split(") ").LastOrDefault() ?? "" : "";
-        var alive = state.Length > 0 && !state.StartsWith('Z');
+        // A zombie has exited too; it is only not yet reaped.
+        var alive = ProcessStat.Read(processId) is { State: not 'Z' };
         return Task.FromResult(alive ? ReadinessCheck.Ready : ReadinessCheck.Failed($"{name} (pid {processId}) has exited"));
     }
 }

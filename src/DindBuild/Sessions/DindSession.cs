@@ -1,5 +1,5 @@
 using DindBuild.Artifacts;
-using DindBuild.Build;
+using DindBuild.ImageBuild;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using DindBuild.Modes;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DindBuild.IO;
 
 namespace DindBuild.Sessions;
 
@@ -26,22 +27,5 @@ public static class ProcessOwner
         return StartTime(pid) is { } started && started == parts[2];
     }
 
-    private static string? StartTime(int pid)
-    {
-        try
-        {
-            // Field 22; the command name (field 2) may contain spaces, so count from its closing parenthesis.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields.Length > 19 ? fields[19] : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    private static string? StartTime(int pid) => ProcessStat.Read(pid)?.StartTime;
 }

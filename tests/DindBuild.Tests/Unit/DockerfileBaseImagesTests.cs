@@ -1,4 +1,4 @@
-using DindBuild.Build;
+using DindBuild.ImageBuild;
 using Xunit;
 
 namespace DindBuild.Tests.Unit;

@@ -1,6 +1,6 @@
-using DindBuild.Build;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
+using DindBuild.ImageBuild;
 using DindBuild.Tests.Infrastructure;
 using Serilog.Core;
 

@@ -1,7 +1,6 @@
 using System.Formats.Tar;
-using System.Runtime.InteropServices;
 
-namespace DindBuild.Build;
+namespace DindBuild.ImageBuild;
 
 /// <summary>
 /// Packs a build context the way the docker CLI does before calling the engine's build endpoint:
@@ -67,44 +66,7 @@ public static class BuildContextArchive
     /// (the filesystem root, the user's home directory).
     /// </summary>
     /// <exception cref="ArgumentException">The directory is not a sensible build context.</exception>
-    public static void ValidateContextDirectory(string contextDirectory)
-    {
-        if (string.IsNullOrWhiteSpace(contextDirectory))
-        {
-            throw new ArgumentException(
-                "The build context directory is empty. Pass the directory that holds the Dockerfile's inputs, usually the repository or project root.",
-                nameof(contextDirectory));
-        }
-
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(contextDirectory));
-        if (!Directory.Exists(full))
-        {
-            var what = File.Exists(full) ? "is a file, not a directory" : "does not exist";
-            throw new ArgumentException(
-                $"The build context directory '{full}' {what}. Pass an existing directory; relative paths are resolved against the current directory '{Environment.CurrentDirectory}'.",
-                nameof(contextDirectory));
-        }
-
-        var resolved = ResolveFinalTarget(full);
-        if (IsFileSystemRoot(full) || IsFileSystemRoot(resolved))
-        {
-            throw new ArgumentException(
-                $"The build context directory '{full}' is the filesystem root, so the whole disk would be uploaded to the Docker engine. Pass the project directory that contains the Dockerfile instead.",
-                nameof(contextDirectory));
-        }
-
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        if (home.Length > 0)
-        {
-            var homeFull = Path.TrimEndingDirectorySeparator(Path.GetFullPath(home));
-            if (SamePath(full, homeFull) || SamePath(resolved, ResolveFinalTarget(homeFull)))
-            {
-                throw new ArgumentException(
-                    $"The build context directory '{full}' is your home directory, so all of its files would be uploaded to the Docker engine. Pass the project directory that contains the Dockerfile instead.",
-                    nameof(contextDirectory));
-            }
-        }
-    }
+    public static void ValidateContextDirectory(string contextDirectory) => ContextDirectoryGuard.Validate(contextDirectory);
 
     private static async Task WriteChildrenAsync(
         TarWriter writer,
@@ -274,27 +236,6 @@ public static class BuildContextArchive
     private static IOException Unreadable(Walk walk, string relative, Exception inner) =>
         new($"Cannot read '{relative}' in the build context '{walk.Root}': {inner.Message} Fix its permissions, or exclude it in .dockerignore if the build does not need it.", inner);
 
-    private static string ResolveFinalTarget(string directory)
-    {
-        try
-        {
-            var target = new DirectoryInfo(directory).ResolveLinkTarget(returnFinalTarget: true);
-            return target is null ? directory : Path.TrimEndingDirectorySeparator(target.FullName);
-        }
-        catch (IOException)
-        {
-            return directory;
-        }
-    }
-
-    private static bool IsFileSystemRoot(string fullPath) =>
-        Path.GetPathRoot(fullPath) is { Length: > 0 } root && SamePath(Path.TrimEndingDirectorySeparator(root), fullPath);
-
-    private static bool SamePath(string a, string b) => string.Equals(
-        a,
-        b,
-        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-
     private enum EntryKind
     {
         RegularFile,
@@ -314,129 +255,6 @@ public static class BuildContextArchive
 
             var inside = relative + "/";
             return !AlwaysIncluded.Any(path => path.StartsWith(inside, StringComparison.Ordinal));
-        }
-    }
-
-    /// <summary>
-    /// .NET has no public API for the file type, and a FIFO must be recognised before it is opened. The
-    /// runtime's own System.Native shim normalizes <c>lstat</c> across Unix flavours and CPU architectures.
-    /// </summary>
-    private static class UnixFileType
-    {
-        private const int TypeMask = 0xF000;
-        private const int RegularFile = 0x8000;
-
-        private static bool s_unavailable;
-
-        public static bool IsRegularOrUnknown(string path)
-        {
-            if (s_unavailable)
-            {
-                return true;
-            }
-
-            try
-            {
-                // A failed lstat (the file vanished) is reported by the subsequent open, with a better message.
-                return LStat(path, out var status) != 0 || (status.Mode & TypeMask) == RegularFile;
-            }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-            {
-                s_unavailable = true;
-                return true;
-            }
-        }
-
-        [DllImport("libSystem.Native", EntryPoint = "SystemNative_LStat", SetLastError = true)]
-        private static extern int LStat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, out FileStatus status);
-
-        // Only the leading fields are read; the size leaves room for the shim's struct to grow.
-        [StructLayout(LayoutKind.Sequential, Size = 256)]
-        private struct FileStatus
-        {
-            public int Flags;
-            public int Mode;
-        }
-    }
-
-    /// <summary>
-    /// Presents a file as exactly the length announced in its tar header: growth after opening is cut off
-    /// (the archive stays valid), shrinkage fails loudly instead of silently misaligning the archive.
-    /// </summary>
-    private sealed class FixedLengthReadStream(FileStream inner, long length, string name) : Stream
-    {
-        private long _position;
-
-        public override bool CanRead => true;
-
-        // TarWriter only sizes the header up front for seekable data streams; it never actually seeks.
-        public override bool CanSeek => true;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var wanted = Wanted(buffer.Length);
-            return wanted == 0 ? 0 : Advance(inner.Read(buffer[..wanted]));
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var wanted = Wanted(buffer.Length);
-            return wanted == 0 ? 0 : Advance(await inner.ReadAsync(buffer[..wanted], cancellationToken).ConfigureAwait(false));
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync().ConfigureAwait(false);
-            await base.DisposeAsync().ConfigureAwait(false);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-
-        private int Wanted(int bufferLength) => (int)Math.Min(bufferLength, length - _position);
-
-        private int Advance(int read)
-        {
-            if (read == 0)
-            {
-                throw new IOException(
-                    $"'{name}' shrank from {length} to {_position} bytes while the build context was being archived. Retry once nothing is writing to the context directory.");
-            }
-
-            _position += read;
-            return read;
         }
     }
 }

@@ -5,7 +5,7 @@ using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using Serilog;
 
-namespace DindBuild.Build;
+namespace DindBuild.ImageBuild;
 
 /// <summary>
 /// <c>docker build</c> against the session's daemon: the context is streamed as a tar honouring
