@@ -281,7 +281,7 @@ public sealed class DindPipeline : IAsyncDisposable
         ExportedArtifacts = await new ArtifactExporter(target, _log)
             .ExportAsync(testContainer, Settings.ContainerArtifactsPath, Settings.HostArtifactsDirectory, Settings.ArtifactsMaxBytes, cancellationToken)
             .ConfigureAwait(false);
-        _seen = _seen with { Tests = JUnitResults.FromDirectory(Settings.HostArtifactsDirectory) };
+        _seen = _seen with { Tests = TestReportSummary.FromDirectory(Settings.HostArtifactsDirectory) };
         foreach (var failingTest in _seen.Tests?.FailingTests.Take(MaxTestAnnotations) ?? [])
         {
             _ci.Failure("Test failed", failingTest);
