@@ -157,7 +157,7 @@ public static partial class DockerfileBaseImages
     /// Reads the leading block of <c># key=value</c> parser directives and returns the escape character they
     /// select and the index of the first line after them.
     /// </summary>
-    private static (char Escape, int NextLine) ReadParserDirectives(string[] lines)
+    internal static (char Escape, int NextLine) ReadParserDirectives(string[] lines)
     {
         var escape = '\\';
         var i = 0;
@@ -179,7 +179,7 @@ public static partial class DockerfileBaseImages
     /// Yields (keyword, arguments) per instruction after joining continuation lines and dropping comments and
     /// heredoc bodies.
     /// </summary>
-    private static IEnumerable<(string Keyword, string Arguments, int LineNumber)> Instructions(string[] lines, int start, char escape)
+    internal static IEnumerable<(string Keyword, string Arguments, int LineNumber)> Instructions(string[] lines, int start, char escape)
     {
         var i = start;
         while (i < lines.Length)
