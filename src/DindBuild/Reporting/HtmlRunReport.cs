@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using DindBuild.Sessions;
+using DindBuild.Testing;
 
 namespace DindBuild.Reporting;
 
@@ -122,11 +123,11 @@ public static class HtmlRunReport
         html.Append('\n');
     }
 
-    private static void AppendTests(StringBuilder html, JUnitResults? tests)
+    private static void AppendTests(StringBuilder html, TestReportSummary? tests)
     {
         if (tests is null)
         {
-            html.Append("<p>No JUnit report among the exported artifacts.</p>\n");
+            html.Append("<p>No JUnit or TRX report among the exported artifacts.</p>\n");
             return;
         }
 

@@ -48,7 +48,7 @@ public static class MarkdownRunReport
         }
         else
         {
-            md.Append("No JUnit report among the exported artifacts.\n");
+            md.Append("No JUnit or TRX report among the exported artifacts.\n");
         }
 
         md.Append("\n### Resources of the DinD container\n\n");

@@ -1,4 +1,5 @@
 using DindBuild.Docker;
+using DindBuild.Testing;
 
 namespace DindBuild.Reporting;
 
@@ -22,8 +23,8 @@ public sealed record RunHistory
 
     public string? StorageDriver { get; init; }
 
-    /// <summary>Parsed from the JUnit reports when the artifacts were exported.</summary>
-    public JUnitResults? Tests { get; init; }
+    /// <summary>Parsed from the JUnit and TRX reports when the artifacts were exported.</summary>
+    public TestReportSummary? Tests { get; init; }
 
     /// <summary>The session's first failure, secrets masked; later failures are consequences more often than not.</summary>
     public string? Failure { get; init; }

@@ -49,6 +49,12 @@ public sealed record DindSettings
 
     public TimeSpan TestTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// A run whose artifacts hold no JUnit or TRX report fails: a test command that ran nothing (the wrong
+    /// stage, a typo in a filter) exits 0 too, and a run that reports no tests is not green. False allows it.
+    /// </summary>
+    public bool TestReportRequired { get; init; } = true;
+
     public string ContainerArtifactsPath { get; init; } = DefaultContainerArtifactsPath;
 
     public string HostArtifactsDirectory { get; init; }
@@ -113,12 +119,10 @@ public sealed record DindSettings
                 .Select(pair => pair[1]));
 
     /// <summary>The host engine's socket, for the <c>dood</c> mode.</summary>
-    public string DockerSocket { get; init; } = "/var/run/docker.sock";
+    public string DockerSocket { get; init; } = Docker.DockerEndpoint.DefaultUnixSocketPath;
 
     /// <summary>Mount the session daemon's socket into the test container, so tests that use Docker work.</summary>
     public bool MountDockerSocket { get; init; } = true;
-
-    public bool TestReportRequired { get; init; } = true;
 
     public string DockerfilePath => Path.Combine(ContextDirectory, Dockerfile);
 
@@ -141,6 +145,8 @@ public sealed record DindSettings
     public DindSettings WithTestEnvironment(string nameEqualsValue) => this with { TestEnvironment = TestEnvironment.Add(nameEqualsValue) };
 
     public DindSettings WithTestTimeout(TimeSpan timeout) => this with { TestTimeout = timeout };
+
+    public DindSettings WithTestReportRequired(bool required) => this with { TestReportRequired = required };
 
     public DindSettings WithContainerArtifactsPath(string path) => this with { ContainerArtifactsPath = path };
 

@@ -2,40 +2,13 @@ using System.Xml.Linq;
 using DindBuild.Docker;
 using DindBuild.Sessions;
 using DindBuild.Reporting;
-using DindBuild.Tests.Infrastructure;
+using DindBuild.Testing;
 
 namespace DindBuild.Tests.Unit;
 
 public sealed class RunReportTests
 {
     private static readonly DateTimeOffset Started = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
-
-    [Fact]
-    public void JUnit_reports_are_counted_and_failing_tests_named_while_other_xml_is_ignored()
-    {
-        using var artifacts = new TempDirectory();
-        File.WriteAllText(artifacts.Combine("junit.xml"), """
-            <testsuites><testsuite name="pytest" tests="5">
-              <testcase classname="tests.test_calc" name="test_add"/>
-              <testcase classname="tests.test_calc" name="test_div"><failure message="boom"/></testcase>
-              <testcase classname="tests.test_calc" name="test_io"><error message="io"/></testcase>
-              <testcase classname="tests.test_calc" name="test_later"><skipped/></testcase>
-              <testcase name="bare"/>
-            </testsuite></testsuites>
-            """);
-        Directory.CreateDirectory(artifacts.Combine("more"));
-        File.WriteAllText(artifacts.Combine("more", "TEST-one.xml"), "<testsuite><testcase classname=\"A\" name=\"b\"><failure/></testcase></testsuite>");
-        File.WriteAllText(artifacts.Combine("coverage.xml"), "<coverage line-rate=\"1\"/>");
-        File.WriteAllText(artifacts.Combine("broken.xml"), "<testsuite><testcase");
-
-        var results = JUnitResults.FromDirectory(artifacts.Path);
-
-        Assert.NotNull(results);
-        Assert.Equal((2, 3, 1), (results.Passed, results.Failed, results.Skipped));
-        Assert.Equal(["tests.test_calc.test_div", "tests.test_calc.test_io", "A.b"], results.FailingTests);
-        Assert.Equal(["junit.xml", Path.Combine("more", "TEST-one.xml")], results.Files);
-        Assert.Null(JUnitResults.FromDirectory(artifacts.Combine("more", "none")));
-    }
 
     [Fact]
     public void The_html_report_is_one_self_contained_page_with_a_bar_per_step_and_a_chart_per_measure()
@@ -134,7 +107,7 @@ public sealed class RunReportTests
             Step("RunTests", 2, 3, "TestsFailed"),
         ],
         Samples = [.. Enumerable.Range(1, 5).Select(second => new ResourceSample(Started.AddSeconds(second), 20.0 * second, second * 50 * 1048576L, 0))],
-        Tests = new JUnitResults(1, 1, 0, ["tests.test_calc.test_div"], ["junit.xml"]),
+        Tests = new TestReportSummary(1, 1, 0, ["tests.test_calc.test_div"], ["junit.xml"]),
         Failure = "The tests failed: the test container exited with code 1.",
         FailedStep = "RunTests",
         DaemonLogTail = "dockerd: level=info msg=\"API listen on /run/dindbuild/docker.sock\"",

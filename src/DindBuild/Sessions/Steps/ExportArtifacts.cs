@@ -5,9 +5,6 @@ namespace DindBuild.Sessions;
 
 public sealed partial class DindSession
 {
-    /// <summary>GitHub shows at most 10 error annotations per step; one goes to the step's own failure.</summary>
-    private const int MaxReportedFailingTests = 9;
-
     /// <summary>
     /// ExportArtifacts: <c>docker cp</c> of the test container's artifacts path to the host directory,
     /// once per test run (a later step after a failed RunTests does not export again). The test
@@ -36,7 +33,7 @@ public sealed partial class DindSession
         _state = _state with { ExportedTestContainerId = testContainer };
 
         var tests = TestReportSummary.FromFiles(Options.HostArtifactsDirectory, ExportedArtifacts?.Files ?? []);
-        _steps.Facts = _steps.Facts with { Tests = null /*SHIM*/ };
+        _steps.Facts = _steps.Facts with { Tests = tests };
         if (tests is not null)
         {
             _services.Listener.TestsReported(tests);
