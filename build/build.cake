@@ -24,11 +24,14 @@ try
         repositoryRoot,
         name => HasArgument(name) ? Arguments<string>(name).ToList() : new List<string>(),
         Environment.GetEnvironmentVariable);
+
+    // Before any daemon starts: a missing context or Dockerfile, an unknown stage, an unwritable artifacts directory.
+    BuildRun.CheckInputs(settings, target, exclusive: HasArgument("exclusive") || HasArgument("e"));
 }
 catch (DindBuildException ex)
 {
     // No step has run yet, so the CI system hears of it here.
-    DindBuild.Reporting.CiOutput.Detect(Environment.GetEnvironmentVariable, Console.Out).Failure("DindBuild: bad parameters", ex.WhatFailed + " " + ex.Evidence, ex.Location?.RelativeTo(repositoryRoot));
+    DindBuild.Reporting.CiOutput.Detect(Environment.GetEnvironmentVariable, Console.Out).Failure("DindBuild: bad parameters or input", ex.WhatFailed + " " + ex.Evidence, ex.Location?.RelativeTo(repositoryRoot));
     throw new CakeException(ExitCodes.For(ex), ex.Message);
 }
 var log = DindLogging.CreateConsoleLogger(

@@ -59,6 +59,32 @@ public sealed class BuildRun : IAsyncDisposable
 
     private bool KeepsSession => !_wholeRun || Settings.KeepDaemon;
 
+    /// <summary>
+    /// Fails fast on bad input for what <paramref name="target"/> will do — a missing context or
+    /// Dockerfile, an unknown target stage, an unwritable artifacts directory — before any daemon starts.
+    /// </summary>
+    public static void CheckInputs(DindSettings settings, string target, bool exclusive) =>
+        InputChecks.ThrowIfInvalid(settings, InputScopeOf(target, exclusive));
+
+    /// <summary>What a target needs of the inputs: its own step, plus the steps it runs first unless <c>--exclusive</c>.</summary>
+    internal static InputCheckScope InputScopeOf(string target, bool exclusive)
+    {
+        var builds = exclusive ? ["BuildImage"] : new[] { "BuildImage", "RunTests", "ExportArtifacts", "DindTest" };
+        var exports = new[] { "RunTests", "ExportArtifacts", "DindTest" };
+        var scope = InputCheckScope.None;
+        if (builds.Contains(target, StringComparer.OrdinalIgnoreCase))
+        {
+            scope |= InputCheckScope.Build;
+        }
+
+        if (exports.Contains(target, StringComparer.OrdinalIgnoreCase))
+        {
+            scope |= InputCheckScope.Artifacts;
+        }
+
+        return scope;
+    }
+
     public Task ProvisionEngineAsync(CancellationToken cancellationToken) => NewOrCurrent().ProvisionEngineAsync(cancellationToken);
 
     public Task PrepareImagesAsync(CancellationToken cancellationToken) => NewOrCurrent().PrepareImagesAsync(cancellationToken);
@@ -183,7 +209,14 @@ public sealed class BuildRun : IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(FinishAsync());
 
-    private DindSession NewOrCurrent() => _session ??= DindSession.Create(Settings, _log, _services);
+    /// <summary>
+    /// The session of this process; else the saved session named by <c>--session-id</c> (a target run
+    /// with its dependencies after StartDaemon continues it instead of starting a second one); else a new one.
+    /// </summary>
+    private DindSession NewOrCurrent() =>
+        _session ??= Settings.SessionIdGiven && _saved.Store.TryLoad(Settings.SessionId) is { } saved
+            ? DindSession.Continue(saved, Settings, _log, _services)
+            : DindSession.Create(Settings, _log, _services);
 
     /// <summary>The session of this process, else the one an earlier step saved (by id, or the only one).</summary>
     private DindSession CurrentOrSaved(string step) => _session ??= Continue(step);

@@ -130,7 +130,7 @@ public sealed class FaultTests(EngineFixture engine)
     }
 
     [Fact]
-    public async Task An_artifacts_directory_that_cannot_be_written_fails_clearly_after_the_tests_ran()
+    public async Task An_artifacts_directory_that_cannot_be_written_fails_before_any_daemon_starts()
     {
         engine.RequireEngine();
         var session = BuildScript.NewSessionId();
@@ -138,8 +138,8 @@ public sealed class FaultTests(EngineFixture engine)
         var run = await BuildScript.RunAsync(["DindTest", "--artifacts-dir", "/proc/dindbuild-artifacts", "--session-id", session]);
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("Tests passed", run.Output, StringComparison.Ordinal);
-        Assert.Contains("The artifacts cannot be written to /proc/dindbuild-artifacts", run.Output, StringComparison.Ordinal);
+        Assert.Contains("The artifacts directory /proc/dindbuild-artifacts is not writable", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Started DinD container", run.Output, StringComparison.Ordinal);
         await AssertCleanAsync(session);
     }
 

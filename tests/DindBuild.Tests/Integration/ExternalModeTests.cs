@@ -1,0 +1,45 @@
+using System.Text.RegularExpressions;
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>External mode with a local engine also answering: resources live, and are removed, on the external daemon only.</summary>
+[Collection(EngineCollection.Name)]
+public sealed partial class ExternalModeTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task Teardown_removes_what_the_run_created_on_the_external_daemon_and_nothing_on_the_local_engine()
+    {
+        engine.RequireEngine();
+        await using var harness = new Harness();
+        var sockets = harness.PrivateDirectory("external");
+        var service = $"dindbuild-{harness.Id}-external";
+        var started = await harness.RunAsync(service,
+        [
+            .. Harness.DindFlags, "-v", $"{harness.EntrypointFile}:/dindbuild-entrypoint.sh:ro", "-v", $"{sockets}:/run/external",
+            "--entrypoint", "/bin/sh", "dindbuild/dind:trixie", "/dindbuild-entrypoint.sh",
+            "--host=unix:///var/run/docker.sock", "--host=unix:///run/external/docker.sock",
+        ]);
+        Assert.True(started.ExitCode == 0, started.StandardError);
+        var externalHost = $"unix://{sockets}/docker.sock";
+        var external = new Dictionary<string, string?> { ["DOCKER_HOST"] = externalHost };
+        await Harness.WaitUntilAsync(service, () => DockerCli.RunAsync(["version"], externalHost), TimeSpan.FromSeconds(60));
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+
+        // The base image comes from the local engine, which answers too: the case that tore down the wrong engine.
+        var run = await BuildScript.RunAsync(["DindTest", "--docker-mode", "external", "--session-id", session, "--artifacts-dir", artifacts.Path], environment: external);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains(run.Lines, line => line.Contains("Seeded dindbuild/python:trixie", StringComparison.Ordinal));
+        var removed = int.Parse(TeardownCount().Match(run.Output).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(removed >= 2, $"teardown removed {removed} resources; the test container and the artifacts volume were the run's:\n{run.Output}");
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session, external));
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        Assert.Equal("true", await DockerCli.OutputAsync(["inspect", "--format", "{{.State.Running}}", service]));
+        Assert.Equal(await DockerCli.OutputAsync(["info", "--format", "{{.ID}}"], externalHost), ModeTests.SeenDaemonId(artifacts.Path));
+    }
+
+    [GeneratedRegex(@"Teardown removed (\d+) resource")]
+    private static partial Regex TeardownCount();
+}

@@ -1,0 +1,130 @@
+using System.Text.RegularExpressions;
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>
+/// A session continued across build processes keeps what it was started with: its mode, its
+/// daemon, its facts for the report; a kept session can run its tests again; --keep-daemon keeps.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed partial class StepByStepTests(EngineFixture engine)
+{
+    private static string StatePath(string session) => Path.Combine(RepositoryRoot.Path, ".dindbuild", "sessions", session + ".json");
+
+    [Fact]
+    public async Task Later_steps_of_a_dood_session_stay_dood_without_the_flag_and_a_conflicting_flag_is_an_error()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+        var tag = $"dindbuild-steps-{session}:latest";
+        try
+        {
+            var start = await BuildScript.RunAsync(["StartDaemon", "--docker-mode", "dood", "--session-id", session, "--artifacts-dir", artifacts.Path]);
+            Assert.True(start.ExitCode == 0, start.Output);
+
+            var seed = await BuildScript.RunAsync(["SeedImages", "--exclusive", "--session-id", session, "--artifacts-dir", artifacts.Path]);
+            Assert.True(seed.ExitCode == 0, seed.Output);
+            Assert.Contains(seed.Lines, line => line.Contains($"Continuing session {session} (dood)", StringComparison.Ordinal));
+            Assert.Contains(seed.Lines, line => line.Contains("dood mode: the build uses the host's images directly", StringComparison.Ordinal));
+
+            var build = await BuildScript.RunAsync(["BuildImage", "--exclusive", "--session-id", session, "--image-tag", tag, "--artifacts-dir", artifacts.Path]);
+            Assert.True(build.ExitCode == 0, build.Output);
+
+            // dood builds on the host engine itself: the docker CLI sees the image there.
+            Assert.StartsWith("sha256:", await DockerCli.OutputAsync(["image", "inspect", "--format", "{{.Id}}", tag]), StringComparison.Ordinal);
+
+            var conflicting = await BuildScript.RunAsync(["RunTests", "--exclusive", "--session-id", session, "--docker-mode", "dind", "--artifacts-dir", artifacts.Path]);
+            Assert.Equal(2, conflicting.ExitCode);
+            Assert.Contains($"Session {session} runs in dood mode, not dind", conflicting.Output, StringComparison.Ordinal);
+            Assert.Contains("pass the same '--docker-mode' to every step, or none", conflicting.Output, StringComparison.Ordinal);
+
+            var teardown = await BuildScript.RunAsync(["Teardown", "--session-id", session, "--artifacts-dir", artifacts.Path]);
+            Assert.True(teardown.ExitCode == 0, teardown.Output);
+            var report = await File.ReadAllTextAsync(Path.Combine(artifacts.Path, "dindbuild-report.md"), TestContext.Current.CancellationToken);
+            Assert.Contains("| Docker mode | dood |", report, StringComparison.Ordinal);
+            Assert.Contains($"`{session}`", report, StringComparison.Ordinal);
+            Assert.Contains($"| Image | {tag} sha256:", report, StringComparison.Ordinal);
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        }
+        finally
+        {
+            await CleanUpAsync(session);
+            await DockerCli.RunAsync(["rmi", "-f", tag]);
+        }
+    }
+
+    [Fact]
+    public async Task DindTest_with_keep_daemon_keeps_the_session_and_says_how_to_remove_it()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+        try
+        {
+            var run = await BuildScript.RunAsync(["DindTest", "--keep-daemon", "--session-id", session, "--artifacts-dir", artifacts.Path]);
+
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Contains($"./build.sh Teardown --session-id {session}", run.Output, StringComparison.Ordinal);
+            Assert.Equal("true", await DockerCli.OutputAsync(["inspect", "--format", "{{.State.Running}}", $"dindbuild-{session}"]));
+            Assert.True(File.Exists(StatePath(session)), "the kept session was not saved");
+
+            var teardown = await BuildScript.RunAsync(["Teardown", "--session-id", session]);
+            Assert.True(teardown.ExitCode == 0, teardown.Output);
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        }
+        finally
+        {
+            await CleanUpAsync(session);
+        }
+    }
+
+    [Fact]
+    public async Task A_kept_session_runs_its_tests_again_and_failed_tests_are_exported_once()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+        string[] common = ["--session-id", session, "--artifacts-dir", artifacts.Path];
+        try
+        {
+            // BuildImage with its dependencies continues the saved session instead of starting a second daemon.
+            var start = await BuildScript.RunAsync(["StartDaemon", .. common]);
+            Assert.True(start.ExitCode == 0, start.Output);
+            var build = await BuildScript.RunAsync(["BuildImage", .. common]);
+            Assert.True(build.ExitCode == 0, build.Output);
+            Assert.DoesNotContain(build.Lines, line => line.Contains("Started DinD container", StringComparison.Ordinal));
+
+            var failing = await BuildScript.RunAsync(["RunTests", "--exclusive", "--test-env", "SAMPLE_FAIL=1", .. common]);
+            Assert.Equal(3, failing.ExitCode);
+            Assert.Equal(1, JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml")).Failures);
+
+            var export = await BuildScript.RunAsync(["ExportArtifacts", "--exclusive", .. common]);
+            Assert.True(export.ExitCode == 0, export.Output);
+            Assert.Single(ExportLines().Matches(failing.Output + "\n" + export.Output));
+            Assert.Contains("exported already", export.Output, StringComparison.Ordinal);
+
+            var again = await BuildScript.RunAsync(["RunTests", "--exclusive", .. common]);
+            Assert.True(again.ExitCode == 0, again.Output);
+            var exportAgain = await BuildScript.RunAsync(["ExportArtifacts", "--exclusive", .. common]);
+            Assert.True(exportAgain.ExitCode == 0, exportAgain.Output);
+            Assert.Equal(0, JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml")).Failures);
+        }
+        finally
+        {
+            await CleanUpAsync(session);
+        }
+    }
+
+    private static async Task CleanUpAsync(string session)
+    {
+        if (File.Exists(StatePath(session)))
+        {
+            await BuildScript.RunAsync(["Teardown", "--session-id", session]);
+        }
+    }
+
+    [GeneratedRegex(@"Exported \d+ artifact files")]
+    private static partial Regex ExportLines();
+}
