@@ -77,28 +77,8 @@ public static class ParametersFile
         _ => null,
     };
 
-    /// <summary>The parameter name closest to a misspelt key (fewest single-character edits).</summary>
-    public static string Nearest(string key) =>
-        DindParameters.All.Select(p => p.Name).OrderBy(name => Distance(key, name)).ThenBy(name => name, StringComparer.Ordinal).First();
-
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var substitution = previous[j - 1] + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1);
-                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), substitution);
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
-    }
+    /// <summary>The parameter name closest to a misspelt key.</summary>
+    public static string Nearest(string key) => NearestName.Find(key, DindParameters.All.Select(p => p.Name))!;
 
     private static DindBuildException Invalid(string source, IReadOnlyList<string> problems, SourceLocation? location = null) => new(
         FailureKind.BadParameters,
