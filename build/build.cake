@@ -20,6 +20,8 @@ var wholeRun = string.Equals(target, "DindTest", StringComparison.OrdinalIgnoreC
 DindSettings settings;
 try
 {
+    // Cake accepts unknown options silently ('--dry-run' ran the real pipeline): every name must be ours or Cake's.
+    CommandLineOptions.ThrowIfUnknown(Context.Arguments.GetArguments().Keys);
     settings = DindParameters.Read(
         repositoryRoot,
         name => HasArgument(name) ? Arguments<string>(name).ToList() : new List<string>(),
@@ -113,6 +115,7 @@ Task("Help")
 
         Console.WriteLine();
         Console.WriteLine(DindParameters.Help(repositoryRoot));
+        Console.WriteLine(CommandLineOptions.Help());
     });
 
 Task("DindTest")
