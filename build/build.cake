@@ -99,7 +99,50 @@ Task("RenderReport")
 
 Task("Benchmark")
     .Description("Measure every lifecycle step against its floor in the same run; table on the console, JSON in artifacts/ (not part of Test)")
-    .Does(() => new DindBuild.Benchmarks.BenchmarkSuite(settings, log).RunAndReportAsync(settings.BenchmarkRounds, cancel));
+    .Does(() =>
+    {
+        // The suite is its own program (bench/DindBuild.Benchmarks), not part of the engine: it gets
+        // the DindBuild parameters given here; the environment and dindbuild.json it reads itself.
+        var arguments = new ProcessArgumentBuilder();
+        var runSettings = new DotNetRunSettings { Configuration = "Release", EnvironmentVariables = new Dictionary<string, string>() };
+        foreach (var parameter in DindParameters.All.Where(parameter => HasArgument(parameter.Name)))
+        {
+            foreach (var value in Arguments<string>(parameter.Name))
+            {
+                if (parameter.Name == "docker-auth-config")
+                {
+                    // A secret: through the environment, not a command line that ps and the log show.
+                    runSettings.EnvironmentVariables[parameter.EnvironmentVariable] = value;
+                }
+                else
+                {
+                    arguments.AppendSwitchQuoted("--" + parameter.Name, "=", value);
+                }
+            }
+        }
+
+        if (Context.Log.Verbosity >= Verbosity.Verbose)
+        {
+            arguments.Append("--verbose");
+        }
+
+        var exitCode = 0;
+        runSettings.HandleExitCode = code => { exitCode = code; return true; };
+        DotNetRun("../bench/DindBuild.Benchmarks/DindBuild.Benchmarks.csproj", arguments, runSettings);
+
+        // Thrown as what the exit code stands for, so that this run exits with the same code.
+        var failure = $"The benchmark program failed with exit code {exitCode}; see its output above.";
+        if (exitCode == ExitCodes.Cancelled)
+        {
+            throw new OperationCanceledException("The benchmark was cancelled.");
+        }
+
+        if (exitCode != ExitCodes.Success)
+        {
+            var kind = Enum.GetValues<FailureKind>().Cast<FailureKind?>().FirstOrDefault(candidate => ExitCodes.For(candidate!.Value) == exitCode);
+            throw kind is { } known ? new DindBuildException(known, failure) : new CakeException(exitCode, failure);
+        }
+    });
 
 Task("Help")
     .Description("List the targets and every parameter with its default, environment variable and parameters-file key (also: --help)")
