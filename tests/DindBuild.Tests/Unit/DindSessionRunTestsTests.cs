@@ -45,7 +45,7 @@ public sealed class DindSessionRunTestsTests : IDisposable
     }
 
     [Fact]
-    public async Task The_test_container_gets_the_session_labels_and_the_host_socket_in_dood_mode()
+    public async Task The_test_container_and_artifacts_volume_carry_the_session_labels()
     {
         await using var session = _host.Continue(_host.Saved(DockerMode.Dood, FakeSessionHost.HostSocket));
 
