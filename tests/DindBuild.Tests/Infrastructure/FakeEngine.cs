@@ -1,0 +1,292 @@
+using System.Collections.Immutable;
+using System.Formats.Tar;
+using System.Text;
+using DindBuild.Docker;
+using DindBuild.Sessions;
+
+namespace DindBuild.Tests.Infrastructure;
+
+/// <summary>
+/// An in-memory engine: labelled containers, volumes, networks and images, a journal of every call
+/// (shared with the other engines of a <see cref="FakeEngines"/>), and a failure to inject per
+/// operation. What no step of a session needs (pull, save, load, import) throws.
+/// </summary>
+internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? journal = null)
+    : IDockerEngine, IDockerSystem, IDockerContainers, IDockerImages, IDockerVolumes, IDockerNetworks
+{
+    private readonly List<EngineCall> _journal = journal ?? [];
+    private readonly List<FakeContainer> _containers = [];
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _volumes = [];
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _networks = [];
+    private readonly Dictionary<string, ImageSummary> _images = [];
+    private int _nextId;
+
+    public DockerEndpoint Endpoint { get; } = endpoint;
+
+    public IReadOnlyList<FakeContainer> ContainerList => _containers;
+
+    public IReadOnlyCollection<string> VolumeNames => _volumes.Keys;
+
+    public IReadOnlyCollection<string> NetworkIds => _networks.Keys;
+
+    /// <summary>The exception an operation (e.g. <c>container.create</c>, <c>image.build</c>) throws instead of working; the function may change state first.</summary>
+    public Dictionary<string, Func<Exception>> Failures { get; } = [];
+
+    /// <summary>The exit code the next <c>docker wait</c> reports (the tests' outcome).</summary>
+    public long TestExitCode { get; set; }
+
+    /// <summary>The files <c>docker cp CONTAINER:PATH -</c> returns under PATH.</summary>
+    public Dictionary<string, string> ArchiveFiles { get; } = new() { ["report.txt"] = "ok" };
+
+    /// <summary>This engine's calls, in order.</summary>
+    public IReadOnlyList<EngineCall> Calls
+    {
+        get
+        {
+            lock (_journal)
+            {
+                return [.. _journal.Where(call => call.Engine == Endpoint.DockerHost)];
+            }
+        }
+    }
+
+    IDockerSystem IDockerEngine.System => this;
+
+    IDockerContainers IDockerEngine.Containers => this;
+
+    IDockerImages IDockerEngine.Images => this;
+
+    IDockerVolumes IDockerEngine.Volumes => this;
+
+    IDockerNetworks IDockerEngine.Networks => this;
+
+    public int Count(string operation) => Calls.Count(call => call.Operation == operation);
+
+    public FakeContainer AddContainer(string name, string sessionId, bool running = true)
+    {
+        var container = new FakeContainer(NewId(), name, Labels(sessionId)) { Running = running };
+        _containers.Add(container);
+        return container;
+    }
+
+    public void AddVolume(string name, string sessionId) => _volumes[name] = Labels(sessionId);
+
+    public string AddNetwork(string sessionId)
+    {
+        var id = NewId();
+        _networks[id] = Labels(sessionId);
+        return id;
+    }
+
+    /// <summary>Every container, volume and network labelled with the session.</summary>
+    public IReadOnlyList<string> ResourcesOf(string sessionId) =>
+    [
+        .. _containers.Where(c => c.Labels.GetValueOrDefault(SessionLabels.Session) == sessionId).Select(c => c.Name),
+        .. _volumes.Where(v => v.Value.GetValueOrDefault(SessionLabels.Session) == sessionId).Select(v => v.Key),
+        .. _networks.Where(n => n.Value.GetValueOrDefault(SessionLabels.Session) == sessionId).Select(n => n.Key),
+    ];
+
+    public void Dispose()
+    {
+    }
+
+    Task IDockerSystem.PingAsync(CancellationToken cancellationToken) => Call("ping", "");
+
+    async Task<EngineVersion> IDockerSystem.GetVersionAsync(CancellationToken cancellationToken)
+    {
+        await Call("version", "");
+        return new EngineVersion("28.5.1", "1.51", "1.24", "linux", "amd64");
+    }
+
+    async Task<EngineInfo> IDockerSystem.GetInfoAsync(CancellationToken cancellationToken)
+    {
+        await Call("info", "");
+        return new EngineInfo("FAKE", "fake", "overlay2", "2", "/var/lib/docker", "Fake Linux");
+    }
+
+    async Task<string> IDockerContainers.CreateAsync(ContainerSpec spec, CancellationToken cancellationToken)
+    {
+        await Call("container.create", spec.Name ?? spec.Image);
+        if (spec.Name is { } name && Find(name) is not null)
+        {
+            throw new DockerOperationException("docker create", $"Conflict. The container name \"/{name}\" is already in use");
+        }
+
+        var container = new FakeContainer(NewId(), spec.Name ?? NewId(), spec.Labels);
+        _containers.Add(container);
+        return container.Id;
+    }
+
+    async Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken)
+    {
+        await Call("container.start", id);
+        Require(id).Running = true;
+    }
+
+    async Task<long> IDockerContainers.WaitAsync(string id, CancellationToken cancellationToken)
+    {
+        await Call("container.wait", id);
+        var container = Require(id);
+        if (container.Running)
+        {
+            container.Exit(TestExitCode);
+        }
+
+        return container.ExitCode;
+    }
+
+    async Task IDockerContainers.KillAsync(string id, CancellationToken cancellationToken)
+    {
+        await Call("container.kill", id);
+        Find(id)?.Exit(137);
+    }
+
+    async Task IDockerContainers.RemoveAsync(string id, CancellationToken cancellationToken)
+    {
+        await Call("container.remove", id);
+        if (Find(id) is { } container)
+        {
+            _containers.Remove(container);
+        }
+    }
+
+    async Task<ContainerStatus?> IDockerContainers.InspectAsync(string id, CancellationToken cancellationToken)
+    {
+        await Call("container.inspect", id);
+        return Find(id)?.Status;
+    }
+
+    async Task IDockerContainers.FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        await Call("container.logs", id);
+        onLine("test output");
+    }
+
+    async Task<string> IDockerContainers.GetLogTailAsync(string id, int lines, CancellationToken cancellationToken)
+    {
+        await Call("container.logtail", id);
+        return Require(id).Log;
+    }
+
+    Task IDockerContainers.StreamStatsAsync(string id, Action<ResourceSample> onSample, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    async Task<Stream?> IDockerContainers.GetArchiveAsync(string id, string path, CancellationToken cancellationToken)
+    {
+        await Call("container.archive", $"{id}:{path}");
+        return Find(id) is null ? null : Tar(Path.GetFileName(path.TrimEnd('/')));
+    }
+
+    Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task<IReadOnlyList<string>> IDockerContainers.ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken) =>
+        List("container.list", [.. _containers.Where(c => c.Labels.GetValueOrDefault(key) == value).Select(c => c.Id)]);
+
+    Task<IReadOnlyList<string>> IDockerContainers.ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task<IReadOnlyList<LabelledResource>> IDockerContainers.ListWithLabelAsync(string key, CancellationToken cancellationToken) =>
+        List<LabelledResource>("container.list", [.. _containers.Where(c => c.Labels.ContainsKey(key)).Select(c => new LabelledResource(c.Id, c.Labels))]);
+
+    async Task<ImageSummary?> IDockerImages.InspectAsync(string name, CancellationToken cancellationToken)
+    {
+        await Call("image.inspect", name);
+        return _images.GetValueOrDefault(name);
+    }
+
+    async Task IDockerImages.BuildAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken)
+    {
+        await Call("image.build", spec.Tag);
+        await context.CopyToAsync(Stream.Null, cancellationToken);
+        onMessage(new ProgressMessage("Step 1/1 : FROM scratch", null));
+        _images[spec.Tag] = new ImageSummary("sha256:" + NewId(), [spec.Tag], 1024, spec.Labels);
+    }
+
+    Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task<Stream> IDockerImages.SaveAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task IDockerImages.LoadAsync(Stream imageTar, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task IDockerImages.ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    async Task IDockerVolumes.CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        await Call("volume.create", name);
+        _volumes[name] = labels;
+    }
+
+    async Task IDockerVolumes.RemoveAsync(string name, CancellationToken cancellationToken)
+    {
+        await Call("volume.remove", name);
+        _volumes.Remove(name);
+    }
+
+    Task<bool> IDockerVolumes.ExistsAsync(string name, CancellationToken cancellationToken) => Task.FromResult(_volumes.ContainsKey(name));
+
+    Task<IReadOnlyList<string>> IDockerVolumes.ListNamesByLabelAsync(string key, string value, CancellationToken cancellationToken) =>
+        List("volume.list", [.. _volumes.Where(v => v.Value.GetValueOrDefault(key) == value).Select(v => v.Key)]);
+
+    Task<IReadOnlyList<LabelledResource>> IDockerVolumes.ListWithLabelAsync(string key, CancellationToken cancellationToken) =>
+        List<LabelledResource>("volume.list", [.. _volumes.Where(v => v.Value.ContainsKey(key)).Select(v => new LabelledResource(v.Key, v.Value))]);
+
+    async Task<string> IDockerNetworks.CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        await Call("network.create", name);
+        var id = NewId();
+        _networks[id] = labels;
+        return id;
+    }
+
+    async Task IDockerNetworks.RemoveAsync(string id, CancellationToken cancellationToken)
+    {
+        await Call("network.remove", id);
+        _networks.Remove(id);
+    }
+
+    Task<IReadOnlyList<string>> IDockerNetworks.ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken) =>
+        List("network.list", [.. _networks.Where(n => n.Value.GetValueOrDefault(key) == value).Select(n => n.Key)]);
+
+    Task<IReadOnlyList<LabelledResource>> IDockerNetworks.ListWithLabelAsync(string key, CancellationToken cancellationToken) =>
+        List<LabelledResource>("network.list", [.. _networks.Where(n => n.Value.ContainsKey(key)).Select(n => new LabelledResource(n.Key, n.Value))]);
+
+    /// <summary>Labels as a session's resources carry them; owned by <see cref="ProcessOwner.Kept"/>, so no reaper takes them.</summary>
+    private static ImmutableDictionary<string, string> Labels(string sessionId) => SessionLabels.For(sessionId, "fake", ProcessOwner.Kept);
+
+    private string NewId() => $"{Interlocked.Increment(ref _nextId):x4}{Guid.NewGuid():N}";
+
+    private FakeContainer? Find(string idOrName) => _containers.Find(c => c.Id == idOrName || c.Name == idOrName);
+
+    private FakeContainer Require(string idOrName) =>
+        Find(idOrName) ?? throw new DockerOperationException("docker container", $"No such container: {idOrName}");
+
+    private Task Call(string operation, string target)
+    {
+        lock (_journal)
+        {
+            _journal.Add(new EngineCall(Endpoint.DockerHost, operation, target));
+        }
+
+        return Failures.TryGetValue(operation, out var failure) ? Task.FromException(failure()) : Task.CompletedTask;
+    }
+
+    private async Task<IReadOnlyList<T>> List<T>(string operation, IReadOnlyList<T> found)
+    {
+        await Call(operation, "");
+        return found;
+    }
+
+    private MemoryStream Tar(string root)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, root + "/"));
+            foreach (var (file, text) in ArchiveFiles)
+            {
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"{root}/{file}") { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
+            }
+        }
+
+        stream.Position = 0;
+        return stream;
+    }
+}
