@@ -52,7 +52,8 @@ internal sealed class StepRecorder(IDaemonMode mode, SessionListener listener, S
             var failure = Mask(await mode.ExplainFailureAsync(step, ex).ConfigureAwait(false) ?? ex);
             outcome = failure is DindBuildException known ? known.Kind.ToString() : "failed";
             shown = failure;
-            if (Facts.Failure is null)
+            // The outermost step's: a nested step's failure that its caller handles is not the session's.
+            if (outermost && Facts.Failure is null)
             {
                 var logTail = await mode.DaemonLogTailAsync().ConfigureAwait(false);
                 Facts = Facts with { Failure = masker.Apply(failure.Message), FailedStep = step, DaemonLogTail = logTail is null ? null : masker.Apply(logTail) };

@@ -76,6 +76,20 @@ public sealed class DindSessionRunTestsTests : IDisposable
     }
 
     [Fact]
+    public async Task Failed_tests_stay_the_failure_when_their_export_fails_too()
+    {
+        _engine.TestExitCode = 1;
+        _engine.Failures["container.archive"] = () => new IOException("the archive stream broke");
+        await using var session = _host.Continue(_host.Saved(DockerMode.Dood, FakeSessionHost.HostSocket));
+
+        var failure = await Assert.ThrowsAsync<DindBuildException>(() => session.RunTestsAsync(Cancel));
+
+        Assert.Equal(FailureKind.TestsFailed, failure.Kind);
+        Assert.Equal("RunTests", session.History().FailedStep);
+        Assert.Contains("exited with code 1", session.History().Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_later_process_continuing_after_failed_tests_does_not_export_them_again()
     {
         _engine.TestExitCode = 1;

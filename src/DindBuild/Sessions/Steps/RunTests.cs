@@ -45,9 +45,14 @@ public sealed partial class DindSession
             result.TimedOut
                 ? "raise '--test-timeout', or find the test that hangs."
                 : $"see the test report in {Options.HostArtifactsDirectory}.");
-        if (!cancellationToken.IsCancellationRequested)
+        try
         {
             await ExportArtifactsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The tests' failure is the run's: an export that fails too must not hide it (nor make it look retryable).
+            _log.Warning("The failed tests' artifacts could not be exported: {Reason}", ex.Message);
         }
 
         throw failure;
