@@ -10,7 +10,7 @@ namespace DindBuild.Artifacts;
 /// <c>docker cp CONTAINER:PATH DIR</c> through the archive API — no bind mount of a host path, so
 /// the same code works against a daemon on another host — extracted without ever writing outside DIR.
 /// </summary>
-public sealed class ArtifactExporter(IDockerEngine engine, ILogger log, ProgressReporter? progress = null)
+internal sealed class ArtifactExporter(IDockerEngine engine, ILogger log, ProgressReporter? progress = null)
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 

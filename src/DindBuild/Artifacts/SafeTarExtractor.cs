@@ -10,7 +10,7 @@ namespace DindBuild.Artifacts;
 /// write where it should not. Unsafe entries are skipped with a warning rather than failing the whole copy, because
 /// the safe artifacts (test reports, logs) are what the user needs to diagnose the build.
 /// </remarks>
-public sealed class SafeTarExtractor
+internal sealed class SafeTarExtractor
 {
     private readonly string _root;
     private readonly long _maxTotalBytes;

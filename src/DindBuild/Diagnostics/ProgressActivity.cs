@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace DindBuild.Diagnostics;
 
 /// <summary>One running activity's progress; disposing it ends the line (or the periodic log lines).</summary>
-public sealed class ProgressActivity : IDisposable
+internal sealed class ProgressActivity : IDisposable
 {
     private static readonly string[] Spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 

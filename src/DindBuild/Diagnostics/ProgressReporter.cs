@@ -7,7 +7,7 @@ namespace DindBuild.Diagnostics;
 /// Progress of long steps (provisioning, seeding, building, exporting). On a terminal, one line
 /// redrawn in place; in a CI log, where a redrawn line becomes hundreds, a plain line every few seconds.
 /// </summary>
-public sealed class ProgressReporter
+internal sealed class ProgressReporter
 {
     private static readonly TimeSpan TerminalInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(5);

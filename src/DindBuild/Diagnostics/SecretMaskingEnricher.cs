@@ -4,7 +4,7 @@ using Serilog.Events;
 namespace DindBuild.Diagnostics;
 
 /// <summary>Masks secrets in every property of every log event before any sink sees it.</summary>
-public sealed class SecretMaskingEnricher(SecretMasker masker) : ILogEventEnricher
+internal sealed class SecretMaskingEnricher(SecretMasker masker) : ILogEventEnricher
 {
     public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
     {

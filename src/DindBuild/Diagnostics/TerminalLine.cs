@@ -4,7 +4,7 @@ namespace DindBuild.Diagnostics;
 /// The one line at the bottom of a terminal that progress redraws in place. Log output clears it
 /// first, so that a log line never starts in the middle of a progress line; the next redraw brings it back.
 /// </summary>
-public sealed class TerminalLine(TextWriter terminal)
+internal sealed class TerminalLine(TextWriter terminal)
 {
     private const string EraseLine = "\r\u001b[2K";
     private readonly Lock _gate = new();

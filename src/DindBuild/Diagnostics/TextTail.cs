@@ -1,7 +1,7 @@
 namespace DindBuild.Diagnostics;
 
 /// <summary>Keeps the last lines of a text for error messages (daemon logs, build output).</summary>
-public static class TextTail
+internal static class TextTail
 {
     public static string LastLines(string text, int count)
     {

@@ -6,7 +6,7 @@ using DindBuild.Settings;
 namespace DindBuild.Dind;
 
 /// <summary>The <c>docker create</c> of a DinD container for each privilege profile.</summary>
-public static class DindContainerSpecs
+internal static class DindContainerSpecs
 {
     public const string EntrypointPath = "/dindbuild-entrypoint.sh";
 

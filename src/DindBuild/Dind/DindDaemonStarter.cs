@@ -16,7 +16,7 @@ namespace DindBuild.Dind;
 /// Starts a DinD daemon in a container on the host engine, and waits until its API answers. The
 /// client for the daemon's endpoint comes from <c>connect</c>: Docker.DotNet by default, a fake in unit tests.
 /// </summary>
-public sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log, Func<DockerEndpoint, IDockerEngine>? connect = null)
+internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log, Func<DockerEndpoint, IDockerEngine>? connect = null)
 {
     private const int LogTailLines = 30;
 

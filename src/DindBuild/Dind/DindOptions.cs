@@ -1,7 +1,7 @@
 namespace DindBuild.Dind;
 
 /// <summary>What the DinD container is given beyond its image and privilege profile.</summary>
-public sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames, string SysboxRuntime)
+internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames, string SysboxRuntime)
 {
     /// <summary>The owner label of every resource created (see <see cref="Sessions.ProcessOwner"/>).</summary>
     public string Owner { get; init; } = Sessions.ProcessOwner.Current;

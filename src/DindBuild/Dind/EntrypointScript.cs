@@ -3,7 +3,7 @@ using System.Formats.Tar;
 namespace DindBuild.Dind;
 
 /// <summary>The entry script, packed as the one-file tar that <c>docker cp</c> puts into a created container.</summary>
-public static class EntrypointScript
+internal static class EntrypointScript
 {
     public static string Text
     {

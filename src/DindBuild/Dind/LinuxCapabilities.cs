@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DindBuild.Dind;
 
 /// <summary>Linux capability names by bit, to ask Docker for exactly what the host can grant.</summary>
-public static class LinuxCapabilities
+internal static class LinuxCapabilities
 {
     private static readonly string[] Names =
     [

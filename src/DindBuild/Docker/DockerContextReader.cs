@@ -6,7 +6,7 @@ namespace DindBuild.Docker;
 /// The endpoint of the docker CLI's current context (<c>docker context use NAME</c>): the name from
 /// <c>DOCKER_CONTEXT</c> or config.json's currentContext, the endpoint from the context store.
 /// </summary>
-public static class DockerContextReader
+internal static class DockerContextReader
 {
     /// <summary>Null when no context other than "default" is selected, or it cannot be read (then <paramref name="problem"/> says why).</summary>
     public static DockerEndpoint? CurrentContext(Func<string, string?> environment, out string? contextName, out string? problem)

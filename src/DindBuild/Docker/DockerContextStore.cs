@@ -11,7 +11,7 @@ namespace DindBuild.Docker;
 /// for the endpoint and <c>contexts/tls/SHA256(NAME)/docker/{ca,cert,key}.pem</c> for TLS material.
 /// Written directly, so a context exists even where the docker CLI is not installed on the build host.
 /// </summary>
-public sealed class DockerContextStore(string configDirectory)
+internal sealed class DockerContextStore(string configDirectory)
 {
     public string ConfigDirectory { get; } = configDirectory;
 

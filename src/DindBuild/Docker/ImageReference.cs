@@ -1,7 +1,7 @@
 namespace DindBuild.Docker;
 
 /// <summary>An image name split as the Engine API wants it: repository, and tag or digest.</summary>
-public sealed record ImageReference(string Repository, string TagOrDigest)
+internal sealed record ImageReference(string Repository, string TagOrDigest)
 {
     public static ImageReference Parse(string name)
     {

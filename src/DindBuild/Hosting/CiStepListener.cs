@@ -6,7 +6,7 @@ using DindBuild.Testing;
 namespace DindBuild.Hosting;
 
 /// <summary>Each step as a CI group, its failure as an annotation (at the Dockerfile line when there is one), each failing test as one.</summary>
-public sealed class CiStepListener(CiOutput ci, SecretMasker masker, string repositoryRoot) : SessionListener
+internal sealed class CiStepListener(CiOutput ci, SecretMasker masker, string repositoryRoot) : SessionListener
 {
     /// <summary>GitHub shows at most 10 error annotations per step; one goes to the step's own failure.</summary>
     private const int MaxTestAnnotations = 9;

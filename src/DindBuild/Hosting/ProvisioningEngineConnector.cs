@@ -10,7 +10,7 @@ namespace DindBuild.Hosting;
 /// it installs and starts one first (<see cref="HostEngineProvisioner"/>); an external daemon is
 /// never provisioned.
 /// </summary>
-public sealed class ProvisioningEngineConnector(ILogger log) : IEngineConnector
+internal sealed class ProvisioningEngineConnector(ILogger log) : IEngineConnector
 {
     private readonly EngineConnector _engines = new(log);
 

@@ -4,7 +4,7 @@ using Serilog;
 namespace DindBuild.Hosting;
 
 /// <summary>The HTML and Markdown reports in the artifacts directory, and the CI job summary. Never fails the build: the run's own outcome matters more.</summary>
-public sealed class RunReportWriter(string artifactsDirectory, CiOutput ci, ILogger log)
+internal sealed class RunReportWriter(string artifactsDirectory, CiOutput ci, ILogger log)
 {
     public const string FileNameWithoutExtension = "dindbuild-report";
 

@@ -9,7 +9,7 @@ namespace DindBuild.Hosting;
 /// <see cref="SessionStore"/> after every change, and — for a kept DinD daemon — a docker context;
 /// both forgotten when the session is removed (torn down, or reaped).
 /// </summary>
-public sealed class SavedSessions(SessionStore store, Func<string, string?> environment, ILogger log) : SessionListener
+internal sealed class SavedSessions(SessionStore store, Func<string, string?> environment, ILogger log) : SessionListener
 {
     public SessionStore Store => store;
 

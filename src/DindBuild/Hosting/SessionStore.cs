@@ -10,7 +10,7 @@ namespace DindBuild.Hosting;
 /// Saved sessions, one JSON file each under <c>.dindbuild/sessions/</c> (directory 0700, files 0600:
 /// they say how to reach a root-equivalent daemon). A session is found by its id, or as the only one.
 /// </summary>
-public sealed class SessionStore(string directory)
+internal sealed class SessionStore(string directory)
 {
     private static readonly JsonSerializerOptions Json = new()
     {

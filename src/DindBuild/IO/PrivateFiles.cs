@@ -1,7 +1,7 @@
 namespace DindBuild.IO;
 
 /// <summary>Directories (0700) and files (0600) that only this user may read: session state, client keys.</summary>
-public static class PrivateFiles
+internal static class PrivateFiles
 {
     public static void CreateDirectory(string path)
     {

@@ -6,7 +6,7 @@ namespace DindBuild.ImageBuild;
 /// Packs a build context the way the docker CLI does before calling the engine's build endpoint:
 /// an uncompressed PAX tar, filtered by <c>.dockerignore</c>, owned by root, symlinks kept as links.
 /// </summary>
-public static class BuildContextArchive
+internal static class BuildContextArchive
 {
     private const UnixFileMode SymlinkMode = (UnixFileMode)0x1FF; // 0777, what lstat reports for a Linux symlink.
 

@@ -14,7 +14,7 @@ namespace DindBuild.ImageBuild;
 /// inside a character class are literal characters. Like moby (and unlike shells and .gitignore),
 /// <c>[!x]</c> is NOT a negated class: only <c>[^x]</c> negates, and a negated class can match '/'.
 /// </remarks>
-public sealed class DockerIgnore
+internal sealed class DockerIgnore
 {
     public const string FileName = ".dockerignore";
 

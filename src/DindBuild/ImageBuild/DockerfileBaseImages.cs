@@ -9,7 +9,7 @@ namespace DindBuild.ImageBuild;
 /// (<c># escape=</c>), comments, line continuations, heredocs, global <c>ARG</c>s and shell-style variable
 /// expansion. It is not a full Dockerfile parser; everything other than ARG and FROM is ignored.
 /// </remarks>
-public static class DockerfileBaseImages
+internal static class DockerfileBaseImages
 {
     // BuildKit defines these in the global scope without an ARG, so FROM lines may use them directly.
     private static readonly HashSet<string> AutomaticPlatformArgs = new(StringComparer.Ordinal)

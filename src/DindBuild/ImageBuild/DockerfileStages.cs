@@ -1,7 +1,7 @@
 namespace DindBuild.ImageBuild;
 
 /// <summary>One <c>FROM</c> of a Dockerfile: its 0-based index (as in <c>COPY --from=0</c>), its <c>AS</c> name, the image as written, and its 1-based line.</summary>
-public sealed record DockerfileStage(int Index, string? Name, string BaseImage, int Line);
+internal sealed record DockerfileStage(int Index, string? Name, string BaseImage, int Line);
 
 /// <summary>
 /// The build stages of a Dockerfile, so that a wrong <c>--target-stage</c> or a multi-stage Dockerfile
@@ -11,7 +11,7 @@ public sealed record DockerfileStage(int Index, string? Name, string BaseImage, 
 /// Reads instructions with <see cref="DockerfileInstructions"/>, as <see cref="DockerfileBaseImages"/> does (parser directives, comments,
 /// continuations, heredocs), sharing its reader so the two never disagree about what is a FROM line.
 /// </remarks>
-public static class DockerfileStages
+internal static class DockerfileStages
 {
     public static IReadOnlyList<DockerfileStage> Parse(string dockerfileText)
     {

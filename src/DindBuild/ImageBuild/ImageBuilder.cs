@@ -11,7 +11,7 @@ namespace DindBuild.ImageBuild;
 /// <c>docker build</c> against the session's daemon: the context is streamed as a tar honouring
 /// <c>.dockerignore</c>, the output goes to the log, and a failure names the failing step.
 /// </summary>
-public sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, ProgressReporter? progress = null)
+internal sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, ProgressReporter? progress = null)
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 

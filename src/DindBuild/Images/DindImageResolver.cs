@@ -11,7 +11,7 @@ namespace DindBuild.Images;
 /// image only — DindBuild's own image built from Debian packages, where the host allows building
 /// (<paramref name="recipes"/> given).
 /// </summary>
-public sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder? recipes, ILogger log)
+internal sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder? recipes, ILogger log)
 {
     private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(5);
 

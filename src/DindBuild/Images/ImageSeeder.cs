@@ -11,7 +11,7 @@ namespace DindBuild.Images;
 /// <c>docker save IMAGE | docker -H inner load</c>, streamed: copies the images a build needs from
 /// the host engine into the session's daemon, which cannot pull them where there is no registry.
 /// </summary>
-public sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, RootfsImageBuilder? recipes, ILogger log, ProgressReporter? progress = null)
+internal sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, RootfsImageBuilder? recipes, ILogger log, ProgressReporter? progress = null)
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 

@@ -10,7 +10,7 @@ namespace DindBuild.Provisioning;
 /// Runs the CLIs that have no API (apt, debootstrap, dockerd): output goes to the debug log as it
 /// arrives, and a failure carries the command line and the last lines it printed.
 /// </summary>
-public sealed class CommandRunner(ILogger log, ProgressReporter? progress = null)
+internal sealed class CommandRunner(ILogger log, ProgressReporter? progress = null)
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace DindBuild.Provisioning;
 
 /// <summary>The Debian mirror apt already uses here, so debootstrap reaches what apt reaches.</summary>
-public static partial class DebianMirror
+internal static partial class DebianMirror
 {
     public const string Default = "http://deb.debian.org/debian";
 

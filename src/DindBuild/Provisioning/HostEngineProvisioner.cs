@@ -13,7 +13,7 @@ namespace DindBuild.Provisioning;
 /// install one (root, apt), it installs Debian's <c>docker.io</c> and starts <c>dockerd</c> in the
 /// background, logging to <see cref="DaemonLogPath"/>.
 /// </summary>
-public sealed class HostEngineProvisioner(ILogger log)
+internal sealed class HostEngineProvisioner(ILogger log)
 {
     public const string DaemonLogPath = "/var/log/dindbuild/dockerd.log";
 

@@ -4,7 +4,7 @@ namespace DindBuild.Provisioning;
 /// An exclusive lock between processes on one host: an open file with no sharing. The kernel
 /// releases it when the process dies, so a killed run never leaves a stale lock behind.
 /// </summary>
-public sealed class HostFileLock : IDisposable
+internal sealed class HostFileLock : IDisposable
 {
     private readonly FileStream _stream;
 

@@ -9,7 +9,7 @@ namespace DindBuild.Provisioning;
 /// registry. The <see cref="Fingerprint"/> is stored as a label, so an image is rebuilt only when its
 /// recipe changed.
 /// </summary>
-public sealed record ImageRecipe(string ImageName, string Suite, ImmutableArray<string> Packages, ImmutableArray<string> Changes)
+internal sealed record ImageRecipe(string ImageName, string Suite, ImmutableArray<string> Packages, ImmutableArray<string> Changes)
 {
     public const string FingerprintLabel = "org.dindbuild.recipe";
 

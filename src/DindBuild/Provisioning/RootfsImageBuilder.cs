@@ -15,7 +15,7 @@ public sealed class RootfsImageBuilder(ILogger log)
     private const string LockPath = "/var/tmp/dindbuild-images.lock";
 
     /// <summary>Returns the image name; builds it only when it is missing or its recipe changed.</summary>
-    public async Task<string> EnsureAsync(IDockerEngine engine, ImageRecipe recipe, CancellationToken cancellationToken)
+    internal async Task<string> EnsureAsync(IDockerEngine engine, ImageRecipe recipe, CancellationToken cancellationToken)
     {
         if (await IsCurrentAsync(engine, recipe, cancellationToken).ConfigureAwait(false))
         {

@@ -3,7 +3,7 @@ using DindBuild.Docker;
 namespace DindBuild.Readiness;
 
 /// <summary>Fails the wait at once when the daemon's container has exited: no point waiting out the timeout.</summary>
-public sealed class ContainerKeepsRunning(IDockerContainers containers, string containerId) : IReadinessCondition
+internal sealed class ContainerKeepsRunning(IDockerContainers containers, string containerId) : IReadinessCondition
 {
     public string Description => $"container {containerId[..Math.Min(12, containerId.Length)]} to keep running";
 

@@ -5,14 +5,14 @@ using Serilog;
 namespace DindBuild.Readiness;
 
 /// <summary>One place an engine may answer, and where that place came from (DOCKER_HOST, a docker context, …).</summary>
-public sealed record EndpointCandidate(DockerEndpoint Endpoint, string Source);
+internal sealed record EndpointCandidate(DockerEndpoint Endpoint, string Source);
 
 /// <summary>
 /// Polls every candidate with a short backoff until one answers <c>/_ping</c>, for up to a timeout —
 /// an engine started by someone else (a CI service) may still be booting. When none answers, one
 /// error lists every endpoint tried and why each failed.
 /// </summary>
-public sealed class EndpointResolver(ILogger log)
+internal sealed class EndpointResolver(ILogger log)
 {
     public async Task<DockerEndpoint> ResolveAsync(IReadOnlyList<EndpointCandidate> candidates, IReadOnlyList<string> notConfigured, TimeSpan timeout, string howToFix, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using DindBuild.Docker;
 namespace DindBuild.Readiness;
 
 /// <summary>The Engine API answers <c>GET /_ping</c> — a listening socket alone is not enough.</summary>
-public sealed class EngineAnswersPing(IDockerEngine engine) : IReadinessCondition
+internal sealed class EngineAnswersPing(IDockerEngine engine) : IReadinessCondition
 {
     private static readonly TimeSpan PerPingTimeout = TimeSpan.FromSeconds(2);
 

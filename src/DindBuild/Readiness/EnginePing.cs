@@ -3,7 +3,7 @@ using DindBuild.Docker;
 namespace DindBuild.Readiness;
 
 /// <summary>One ping of an endpoint, for deciding which engine to use.</summary>
-public static class EnginePing
+internal static class EnginePing
 {
     /// <summary>Null when the engine answers, else why not (in words fit for an error listing endpoints).</summary>
     public static async Task<string?> TryAsync(DockerEndpoint endpoint, CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
 namespace DindBuild.Readiness;
 
 /// <summary>One thing that must hold before a daemon counts as ready (or proof that it never will).</summary>
-public interface IReadinessCondition
+internal interface IReadinessCondition
 {
     /// <summary>What is being waited for, as it reads in a log line or an error.</summary>
     string Description { get; }
@@ -10,7 +10,7 @@ public interface IReadinessCondition
 }
 
 /// <summary>The outcome of one check: ready, not yet (with why), or failed for good (stop waiting).</summary>
-public sealed record ReadinessCheck(ReadinessState State, string Detail)
+internal sealed record ReadinessCheck(ReadinessState State, string Detail)
 {
     public static ReadinessCheck Ready { get; } = new(ReadinessState.Ready, "ready");
 
@@ -19,7 +19,7 @@ public sealed record ReadinessCheck(ReadinessState State, string Detail)
     public static ReadinessCheck Failed(string why) => new(ReadinessState.Failed, why);
 }
 
-public enum ReadinessState
+internal enum ReadinessState
 {
     Ready,
     NotYet,

@@ -3,7 +3,7 @@ using DindBuild.IO;
 namespace DindBuild.Readiness;
 
 /// <summary>Fails the wait at once when a daemon process started on the host has died.</summary>
-public sealed class ProcessKeepsRunning(int processId, string name) : IReadinessCondition
+internal sealed class ProcessKeepsRunning(int processId, string name) : IReadinessCondition
 {
     public string Description => $"{name} (pid {processId}) to keep running";
 

@@ -6,7 +6,7 @@ namespace DindBuild.Readiness;
 /// Polls conditions in order with a short exponential backoff (10 ms doubling to 200 ms), so a
 /// daemon is seen within milliseconds of becoming ready instead of at the next one-second tick.
 /// </summary>
-public static class ReadinessWaiter
+internal static class ReadinessWaiter
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(200);
@@ -65,4 +65,4 @@ public static class ReadinessWaiter
 }
 
 /// <summary>How a wait ended; on failure, which condition and why.</summary>
-public sealed record ReadinessOutcome(bool Ready, IReadinessCondition? FailedCondition, string Detail, TimeSpan Elapsed);
+internal sealed record ReadinessOutcome(bool Ready, IReadinessCondition? FailedCondition, string Detail, TimeSpan Elapsed);

@@ -1,7 +1,7 @@
 namespace DindBuild.Readiness;
 
 /// <summary>The daemon created its unix socket: a cheap check that spares pings that cannot succeed.</summary>
-public sealed class SocketFileExists(string socketPath) : IReadinessCondition
+internal sealed class SocketFileExists(string socketPath) : IReadinessCondition
 {
     public string Description => $"the socket {socketPath} to appear";
 

@@ -6,7 +6,7 @@ namespace DindBuild.Reporting;
 /// GitHub Actions workflow commands: <c>::group::</c>/<c>::endgroup::</c> fold each step,
 /// <c>::error title=…::</c> annotates the run, and the summary is appended to <c>$GITHUB_STEP_SUMMARY</c>.
 /// </summary>
-public sealed class GitHubActionsOutput(TextWriter console, string? summaryFile) : CiOutput
+internal sealed class GitHubActionsOutput(TextWriter console, string? summaryFile) : CiOutput
 {
     public override string Name => "GitHub Actions";
 

@@ -6,7 +6,7 @@ namespace DindBuild.Reporting;
 /// GitLab CI collapsible sections: <c>ESC[0Ksection_start:UNIXTIME:NAME\rESC[0KHEADER</c> …
 /// <c>ESC[0Ksection_end:UNIXTIME:NAME\rESC[0K</c>. GitLab shows each section's duration from the two times.
 /// </summary>
-public sealed partial class GitLabCiOutput(TextWriter console, Func<DateTimeOffset>? clock = null) : CiOutput
+internal sealed partial class GitLabCiOutput(TextWriter console, Func<DateTimeOffset>? clock = null) : CiOutput
 {
     private const string EraseLine = "\u001b[0K";
 

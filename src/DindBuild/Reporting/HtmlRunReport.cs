@@ -10,7 +10,7 @@ namespace DindBuild.Reporting;
 /// <c>dindbuild-report.html</c>: one self-contained page (inline CSS and SVG, no script, no external
 /// asset) that opens from a CI artifact download as well as from disk.
 /// </summary>
-public static class HtmlRunReport
+internal static class HtmlRunReport
 {
     /// <summary>Fill colours, fixed so that a rendering can be checked by its pixels.</summary>
     public const string OkColour = "#2e7d32";

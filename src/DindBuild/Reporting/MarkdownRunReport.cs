@@ -5,7 +5,7 @@ using DindBuild.Sessions;
 namespace DindBuild.Reporting;
 
 /// <summary><c>dindbuild-report.md</c>, also what goes into a GitHub Actions step summary.</summary>
-public static class MarkdownRunReport
+internal static class MarkdownRunReport
 {
     private const int BarWidth = 30;
 

@@ -10,7 +10,7 @@ namespace DindBuild.Sessions;
 /// hard) — no sidecar needed, the labels say who owns what. A session whose owner is alive, or that
 /// was kept for later steps, is never touched unless it is older than <c>olderThan</c>.
 /// </summary>
-public sealed class SessionReaper(IDockerEngine engine, ILogger log)
+internal sealed class SessionReaper(IDockerEngine engine, ILogger log)
 {
     /// <summary>Reaps what is dead; returns the reaped session ids.</summary>
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken)

@@ -9,7 +9,7 @@ namespace DindBuild.Sessions;
 /// volumes), then volumes, then networks — and the session's socket directory. It tries every
 /// resource and reports all failures together instead of stopping at the first.
 /// </summary>
-public sealed class SessionTeardown(IDockerEngine engine, ILogger log)
+internal sealed class SessionTeardown(IDockerEngine engine, ILogger log)
 {
     private static readonly TimeSpan PerResourceTimeout = TimeSpan.FromSeconds(60);
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DindBuild.Settings;
 
 /// <summary>MemAvailable from /proc/meminfo: what can be used without swapping.</summary>
-public static class HostMemory
+internal static class HostMemory
 {
     public static long AvailableBytes()
     {

@@ -8,7 +8,7 @@ namespace DindBuild.Settings;
 /// images is a minute lost, and one found in CI after the daemon started leaves more to clean up.
 /// Every problem is reported in one go, so that fixing one does not just reveal the next.
 /// </summary>
-public static class InputChecks
+internal static class InputChecks
 {
     private const int MaxListed = 20;
 

@@ -4,7 +4,7 @@ namespace DindBuild.Settings;
 /// "Did you mean …?" for a misspelt name: the candidate with the fewest single-character edits,
 /// ignoring case. One helper, so the parameters file and the command line suggest alike.
 /// </summary>
-public static class NearestName
+internal static class NearestName
 {
     /// <summary>
     /// The closest candidate (ties: the first in ordinal order), or null when none is within

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DindBuild.Settings;
 
 /// <summary>Parses parameter text the way CI users write it: <c>90s</c>, <c>5m</c>, <c>512MiB</c>, <c>true</c>.</summary>
-public static class ParameterValues
+internal static class ParameterValues
 {
     public static TimeSpan Duration(string text)
     {

@@ -9,7 +9,7 @@ namespace DindBuild.Settings;
 /// name, a string, number or boolean (an array for repeatable ones). Overridden by the environment,
 /// which the command line overrides. Unknown keys and wrong types are errors naming the key.
 /// </summary>
-public static class ParametersFile
+internal static class ParametersFile
 {
     public const string FileName = "dindbuild.json";
 

@@ -9,7 +9,7 @@ namespace DindBuild.Testing;
 /// just as one whose tests passed does; the usual causes are the wrong stage (a multi-stage Dockerfile built
 /// to its runtime stage) or a command that writes its report somewhere else, so the message shows both.
 /// </summary>
-public static class MissingTestReport
+internal static class MissingTestReport
 {
     private const int MaxFilesListed = 10;
 

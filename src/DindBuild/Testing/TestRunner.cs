@@ -10,7 +10,7 @@ namespace DindBuild.Testing;
 /// Runs the tests in a container from the built image, with a volume at the artifacts path, its
 /// output streamed to the log; a timeout kills it.
 /// </summary>
-public sealed class TestRunner(IDockerEngine engine, ILogger log)
+internal sealed class TestRunner(IDockerEngine engine, ILogger log)
 {
     private const int TailLines = 30;
 
@@ -129,7 +129,7 @@ public sealed class TestRunner(IDockerEngine engine, ILogger log)
 }
 
 /// <summary>What the test container is given.</summary>
-public sealed record TestRunRequest(
+internal sealed record TestRunRequest(
     string SessionId,
     string Image,
     string? Command,

@@ -10,7 +10,7 @@ namespace DindBuild.Tls;
 /// made in-process with ECDSA P-256 (milliseconds, where docker:dind's RSA-4096 takes seconds), and
 /// written in the layout the docker CLI reads from <c>DOCKER_CERT_PATH</c>: ca.pem, cert.pem, key.pem.
 /// </summary>
-public sealed class TlsMaterial : IDisposable
+internal sealed class TlsMaterial : IDisposable
 {
     private static readonly TimeSpan Validity = TimeSpan.FromDays(825);
 
