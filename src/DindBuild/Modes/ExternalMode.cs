@@ -1,8 +1,6 @@
-using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using DindBuild.Images;
 using DindBuild.Readiness;
-using DindBuild.Reporting;
 using DindBuild.Sessions;
 using DindBuild.Settings;
 
@@ -15,104 +13,55 @@ namespace DindBuild.Modes;
 /// engine, when one answers, is only a source of images to seed.
 /// The daemon is the given endpoint for a continued session; null resolves it from the environment.
 /// </summary>
-internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint) : IDaemonMode
+internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint) : SharedDaemonMode(context)
 {
     private DockerEndpoint? _endpoint = endpoint;
-    private IDockerEngine? _daemon;
 
-    public DockerMode Kind => DockerMode.External;
+    public override DockerMode Kind => DockerMode.External;
 
     /// <summary>The external daemon may have no socket at the usual path (a remote engine): then the tests run without it.</summary>
-    public TestDaemonSocket TestSocket => new(context.Options.MountDockerSocket ? SessionNames.DockerSocketPath : null, Required: false);
+    public override TestDaemonSocket TestSocket => new(Context.Options.MountDockerSocket ? SessionNames.DockerSocketPath : null, Required: false);
 
-    public string SamplesNote => "external mode has no DinD container";
+    protected override DockerEndpoint? Endpoint => _endpoint;
 
-    public DockerEndpoint? KeptDaemonEndpoint => null;
-
-    public async Task ConnectAsync(CancellationToken cancellationToken)
-    {
-        _endpoint ??= await ResolveAsync(cancellationToken).ConfigureAwait(false);
-        _daemon ??= await context.Engines.ConnectAsync(_endpoint, EngineRole.ExternalDaemon, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task PrepareImagesAsync(IReadOnlyList<string> baseImages, CancellationToken cancellationToken) =>
-        await ImageRecipes.EnsureAsync(context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), baseImages, cancellationToken).ConfigureAwait(false);
-
-    public SessionState Record(SessionState state)
-    {
-        var daemon = _endpoint ?? throw new InvalidOperationException("The external daemon is not resolved yet: StartDaemon connects first.");
-        return state with
-        {
-            Mode = Kind,
-            DockerHost = daemon.DockerHost,
-            TlsCertificateDirectory = daemon.TlsCertificateDirectory,
-            ResourceEngineHost = daemon.DockerHost,
-            ResourceEngineTlsDirectory = daemon.TlsCertificateDirectory,
-            Daemon = null,
-        };
-    }
-
-    public Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken) => ConnectAsync(cancellationToken);
-
-    public async Task<IDockerEngine> DaemonAsync(CancellationToken cancellationToken)
-    {
-        await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        return _daemon!;
-    }
+    public override Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken) => ConnectAsync(cancellationToken);
 
     /// <summary>From a local engine, when one answers and is not the session daemon itself; else the daemon must have or pull the images.</summary>
-    public async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    public override async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
         var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
         var local = DockerEndpoint.DefaultUnixSocket;
         if (daemon.Endpoint == local || await EnginePing.TryAsync(local, cancellationToken).ConfigureAwait(false) is not null)
         {
-            context.Log.Information("No local engine to seed {Images} from: the session daemon must have or pull them", string.Join(", ", images));
+            Context.Log.Information("No local engine to seed {Images} from: the session daemon must have or pull them", string.Join(", ", images));
             return;
         }
 
-        context.Log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
-        using var source = context.Engines.Open(local);
-        await new ImageSeeder(source, daemon, context.Recipes, context.Log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
+        Context.Log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
+        using var source = Context.Engines.Open(local);
+        await new ImageSeeder(source, daemon, Context.Recipes, Context.Log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)
+    protected override async Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken)
     {
-        _ = cancellationToken;
-        var daemon = _daemon ??= context.Engines.Open(_endpoint ?? throw new InvalidOperationException("No external daemon was resolved."));
-        return await new SessionTeardown(daemon, context.Log).TeardownAsync(sessionId, socketDirectory: null).ConfigureAwait(false);
-    }
-
-    public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>
-        await new SessionReaper(await DaemonAsync(cancellationToken).ConfigureAwait(false), context.Log).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
-
-    public Task<DindBuildException?> ExplainFailureAsync(string step, Exception failure) => Task.FromResult<DindBuildException?>(null);
-
-    public Task<string?> DaemonLogTailAsync() => Task.FromResult<string?>(null);
-
-    public ResourceSampler? StartSampling() => null;
-
-    public ValueTask DisposeAsync()
-    {
-        _daemon?.Dispose();
-        _daemon = null;
-        return ValueTask.CompletedTask;
+        _endpoint ??= await ResolveAsync(cancellationToken).ConfigureAwait(false);
+        return await Context.Engines.ConnectAsync(_endpoint, EngineRole.ExternalDaemon, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<DockerEndpoint> ResolveAsync(CancellationToken cancellationToken)
     {
         var candidates = new List<EndpointCandidate>();
         var notConfigured = new List<string>();
-        if (!string.IsNullOrEmpty(context.Environment("DOCKER_HOST")))
+        if (!string.IsNullOrEmpty(Context.Environment("DOCKER_HOST")))
         {
-            candidates.Add(new EndpointCandidate(DockerEndpoint.FromEnvironment(context.Environment), "DOCKER_HOST"));
+            candidates.Add(new EndpointCandidate(DockerEndpoint.FromEnvironment(Context.Environment), "DOCKER_HOST"));
         }
         else
         {
             notConfigured.Add("DOCKER_HOST: not set");
         }
 
-        var contextEndpoint = DockerContextReader.CurrentContext(context.Environment, out var contextName, out var contextProblem);
+        var contextEndpoint = DockerContextReader.CurrentContext(Context.Environment, out var contextName, out var contextProblem);
         if (contextEndpoint is not null)
         {
             candidates.Add(new EndpointCandidate(contextEndpoint, $"docker context '{contextName}'"));
@@ -122,10 +71,10 @@ internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint
             notConfigured.Add(contextProblem ?? "docker context: none selected (DOCKER_CONTEXT unset, no currentContext in config.json)");
         }
 
-        return await new EndpointResolver(context.Log).ResolveAsync(
+        return await new EndpointResolver(Context.Log).ResolveAsync(
             candidates,
             notConfigured,
-            context.Options.DaemonStartTimeout,
+            Context.Options.DaemonStartTimeout,
             "set DOCKER_HOST (with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for TLS) or select a docker context, and make sure that daemon runs; with GitLab's docker:dind service that is DOCKER_HOST=tcp://docker:2376.",
             cancellationToken).ConfigureAwait(false);
     }
