@@ -83,7 +83,7 @@ public sealed partial class DindSession : IAsyncDisposable
     /// <summary>A new session, in the mode the options ask for (<c>auto</c>: external when DOCKER_HOST is set, else dind).</summary>
     public static DindSession Create(DindSettings options, ILogger log, SessionServices? services = null)
     {
-        services ??= SessionServices.Default;
+        services ??= new SessionServices();
         var mode = DaemonModes.ForNewSession(ContextFor(options, log, services));
         return new DindSession(options, mode, new SessionState(options.SessionId, mode.Kind, "", null), log, services, continued: false);
     }
@@ -94,7 +94,7 @@ public sealed partial class DindSession : IAsyncDisposable
     /// </summary>
     public static DindSession Continue(SessionState saved, DindSettings options, ILogger log, SessionServices? services = null)
     {
-        services ??= SessionServices.Default;
+        services ??= new SessionServices();
         var mode = DaemonModes.ForSavedSession(saved, ContextFor(options, log, services));
         log.Information("Continuing session {Session} ({Mode}) at {Endpoint}", saved.SessionId, DaemonModes.Name(saved.Mode), saved.DockerHost);
         return new DindSession(options, mode, saved, log, services, continued: true);

@@ -11,8 +11,6 @@ namespace DindBuild.Sessions;
 /// </summary>
 public sealed record SessionServices
 {
-    public static SessionServices Default { get; } = new();
-
     /// <summary>Told of steps, state changes and removal (saved sessions, CI output); nothing by default.</summary>
     public SessionListener Listener { get; init; } = SessionListener.None;
 
@@ -25,7 +23,7 @@ public sealed record SessionServices
     /// <summary>Where DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and DOCKER_CONFIG are read.</summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
-    /// <summary>Secrets masked in errors; the session adds the options' secrets to it.</summary>
+    /// <summary>Secrets masked in errors; the session adds the options' secrets to it (so each session gets its own by default).</summary>
     public SecretMasker Masker { get; init; } = new();
 
     /// <summary>The owner label of what the session creates (<see cref="ProcessOwner"/>): this process, or <see cref="ProcessOwner.Kept"/> for a session that outlives it.</summary>
