@@ -72,7 +72,8 @@ public sealed class DindSessionRunTestsTests : IDisposable
         Assert.Equal(1, _engine.Count("container.archive"));
         Assert.Equal("ok", await File.ReadAllTextAsync(Path.Combine(_host.ArtifactsDirectory, "report.txt"), Cancel));
         Assert.Equal(session.State.TestContainerId, session.State.ExportedTestContainerId);
-        Assert.Equal(["start RunTests", "finish RunTests TestsFailed", "start ExportArtifacts", "finish ExportArtifacts ok"], _host.Listener.Events.Where(e => !e.StartsWith("state", StringComparison.Ordinal)));
+        // The export after the failed tests is a step of its own (a CI group); the later call only says it was done.
+        Assert.Equal(["start RunTests", "finish RunTests TestsFailed", "start ExportArtifacts", "finish ExportArtifacts ok", "start ExportArtifacts", "finish ExportArtifacts ok"], _host.Listener.Events.Where(e => !e.StartsWith("state", StringComparison.Ordinal)));
     }
 
     [Fact]

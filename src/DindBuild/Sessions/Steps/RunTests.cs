@@ -7,12 +7,36 @@ public sealed partial class DindSession
 {
     /// <summary>
     /// RunTests: the tests in a container from the built image, with a volume at the artifacts path
-    /// and the session daemon's socket where the mode gives one. Failed tests are exported at once
-    /// (their reports are what is needed), then the failure is thrown. Runs again in a kept session.
+    /// and the session daemon's socket where the mode gives one. Failed tests are exported at once, as
+    /// the next step (their reports are what is needed), then the failure is thrown. Runs again in a kept session.
     /// </summary>
-    public Task RunTestsAsync(CancellationToken cancellationToken) => StepAsync("RunTests", async () =>
+    public async Task RunTestsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StepAsync("RunTests", () => RunTestContainerAsync(cancellationToken)).ConfigureAwait(false);
+        }
+        catch (DindBuildException ex) when (ex.Kind == FailureKind.TestsFailed && TestResult is { Passed: false })
+        {
+            // Its own step, after RunTests ended: a CI group of its own, and RunTests stays the first failure.
+            try
+            {
+                await ExportArtifactsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exportFailure) when (exportFailure is not OperationCanceledException)
+            {
+                // The tests' failure is the run's: an export that fails too must not hide it (nor make it look retryable).
+                _log.Warning("The failed tests' artifacts could not be exported: {Reason}", exportFailure.Message);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task RunTestContainerAsync(CancellationToken cancellationToken)
     {
         RequireOpen("RunTests");
+        TestResult = null;
         var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
         var image = _state.BuiltImageId ?? throw new DindBuildException(
             FailureKind.BadParameters,
@@ -36,7 +60,7 @@ public sealed partial class DindSession
             return;
         }
 
-        var failure = new DindBuildException(
+        throw new DindBuildException(
             FailureKind.TestsFailed,
             result.TimedOut
                 ? $"The tests did not finish within {Options.TestTimeout} and were killed."
@@ -45,16 +69,5 @@ public sealed partial class DindSession
             result.TimedOut
                 ? "raise '--test-timeout', or find the test that hangs."
                 : $"see the test report in {Options.HostArtifactsDirectory}.");
-        try
-        {
-            await ExportArtifactsAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The tests' failure is the run's: an export that fails too must not hide it (nor make it look retryable).
-            _log.Warning("The failed tests' artifacts could not be exported: {Reason}", ex.Message);
-        }
-
-        throw failure;
-    });
+    }
 }
