@@ -80,6 +80,11 @@ public sealed class ModeTests(EngineFixture engine)
                 new[] { "StartDaemon", "WaitForDaemon", "SeedImages", "BuildImage", "RunTests", "ExportArtifacts", "Teardown" },
                 step => Assert.Contains($"| {step} |", report, StringComparison.Ordinal));
             Assert.Contains("10 passed, 0 failed", report, StringComparison.Ordinal);
+
+            // It names this session and carries the facts earlier processes saw.
+            Assert.Contains($"| Session | {session} |", report, StringComparison.Ordinal);
+            Assert.Contains("| Daemon version | Docker 26.", report, StringComparison.Ordinal);
+            Assert.Contains("| Image | dindbuild-sample:latest sha256:", report, StringComparison.Ordinal);
         }
         finally
         {
