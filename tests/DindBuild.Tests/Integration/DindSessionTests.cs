@@ -114,8 +114,9 @@ public sealed class DindSessionTests(EngineFixture engine)
     public async Task Tests_that_outlive_their_timeout_are_killed_and_reported_as_timed_out()
     {
         engine.RequireEngine();
+        using var artifacts = new TempDirectory();
         var settings = new DindSettings(RepositoryRoot.Path)
-            .WithHostArtifactsDirectory(Path.Combine(Path.GetTempPath(), $"dindbuild-unused-{Guid.NewGuid():N}"))
+            .WithHostArtifactsDirectory(artifacts.Path)
             .WithTestCommand("echo started; sleep 300")
             .WithTestTimeout(TimeSpan.FromSeconds(3));
         await using var pipeline = DindSession.Create(settings, EngineFixture.Log, SessionSteps.Services(EngineFixture.Log));

@@ -106,8 +106,9 @@ public sealed class SecurityTests(EngineFixture engine)
         engine.RequireEngine();
         const string secret = "s3cr3t-value-4711";
         var log = new CapturingLog(new SecretMasker());
+        using var artifacts = new TempDirectory();
         var settings = new DindSettings(RepositoryRoot.Path)
-            .WithHostArtifactsDirectory(Path.Combine(Path.GetTempPath(), $"dindbuild-unused-{Guid.NewGuid():N}"))
+            .WithHostArtifactsDirectory(artifacts.Path)
             .WithTestEnvironment($"API_TOKEN={secret}")
             .WithTestEnvironment("GREETING=hello-visible")
             .WithTestCommand("echo \"token is $API_TOKEN, greeting is $GREETING\"; exit 3");
