@@ -11,7 +11,8 @@ public static class DindLogging
     /// <summary>The machine-readable log's name in the artifacts directory.</summary>
     public const string JsonLogFileName = "dindbuild-log.jsonl";
 
-    private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}";
+    // The exception comes escaped line by line from EscapingSink, never raw.
+    internal const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{" + EscapingSink.ExceptionProperty + ":l}";
 
     /// <param name="verbose">Debug events on the console too.</param>
     /// <param name="masker">Secrets to mask in every event, for every sink.</param>
@@ -32,7 +33,7 @@ public static class DindLogging
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Debug()
             .Enrich.With(new SecretMaskingEnricher(masker ?? new SecretMasker()))
-            .WriteTo.Sink(new ClearTerminalLineSink(TerminalLine.Console, console), verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+            .WriteTo.Sink(new ClearTerminalLineSink(TerminalLine.Console, new EscapingSink(console)), verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         string? problem = null;
         if (jsonLogFile is not null)
         {
