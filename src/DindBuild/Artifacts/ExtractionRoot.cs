@@ -48,6 +48,15 @@ internal sealed class ExtractionRoot(string root)
     }
 
     /// <summary>
+    /// Why nothing may be extracted at <paramref name="rel"/> in this destination, or null: it is (or is under) one of
+    /// DindBuild's own names.
+    /// </summary>
+    public string? WhyNotHere(string[] rel) =>
+        rel.Length > 0 && ReservedArtifactNames.IsReserved(rel[0])
+            ? $"'{Diagnostics.SafeText.Name(rel[0])}' is DindBuild's own (its log, its report or a probe file), which the artifacts must not replace"
+            : null;
+
+    /// <summary>
     /// Returns why the entry must be refused if any existing parent below the root is a symlink or not a
     /// directory; null when every parent is a real directory or does not exist yet.
     /// </summary>

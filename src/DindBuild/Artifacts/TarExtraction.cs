@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using DindBuild.Diagnostics;
 
 namespace DindBuild.Artifacts;
 
@@ -66,6 +67,12 @@ internal sealed class TarExtraction
         if (!ArchivePath.TryMap(entry.Name, _strip, isDirectory, out var rel, out var why))
         {
             Refuse(entry.Name, $"its path {why}");
+            return;
+        }
+
+        if (_root.WhyNotHere(rel) is { } problem)
+        {
+            Refuse(entry.Name, problem);
             return;
         }
 
@@ -271,9 +278,10 @@ internal sealed class TarExtraction
         return true;
     }
 
+    /// <summary>The warning shows the name escaped and shortened: it comes from the container, and is printed.</summary>
     private void Refuse(string entryName, string why)
     {
         _refused.Add(entryName);
-        _warn($"Refused artifact entry '{entryName}': {why}.");
+        _warn($"Refused artifact entry '{SafeText.Name(entryName)}': {why}.");
     }
 }

@@ -40,7 +40,8 @@ public static class DindLogging
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonLogFile))!);
-                using (new FileStream(jsonLogFile, startFresh ? FileMode.Create : FileMode.Append, FileAccess.Write))
+                ReplaceAnythingButOwnFile(jsonLogFile, startFresh);
+                using (new FileStream(jsonLogFile, FileMode.Append, FileAccess.Write))
                 {
                     // Opened once here so that a failure is reported, not swallowed by the sink.
                 }
@@ -60,5 +61,19 @@ public static class DindLogging
         }
 
         return logger;
+    }
+
+    /// <summary>
+    /// The log is DindBuild's own file in a directory that also holds what a container wrote. A symlink at its
+    /// name is removed rather than followed (export refuses to create one; anything else may have), and a fresh
+    /// start deletes the old file rather than truncating it, so no other name that shares its inode is emptied.
+    /// </summary>
+    private static void ReplaceAnythingButOwnFile(string path, bool startFresh)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null || (startFresh && info.Exists))
+        {
+            info.Delete();
+        }
     }
 }
