@@ -148,6 +148,19 @@ public sealed class OutputEscapingTests
         Assert.Equal(["tests.t\\n::warning title=forged::x\\r\\u2028"], results.FailingTests);
     }
 
+    [Fact]
+    public void The_reports_show_a_daemon_log_tail_escaped_line_by_line()
+    {
+        var report = RunReportTests.SampleReport(history => history with { DaemonLogTail = "level=info\n\u001b[2Kcleared \u202Eevil\r\nlast" });
+
+        var markdown = MarkdownRunReport.Render(report);
+        var html = HtmlRunReport.Render(report);
+
+        Assert.Contains("level=info\n\\x1B[2Kcleared \\u202Eevil\nlast\n```", markdown, StringComparison.Ordinal);
+        Assert.Contains("\\x1B[2Kcleared \\u202Eevil", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(markdown + html, c => c is '\u001b' or '\u202e' or '\r');
+    }
+
     /// <summary>Neither a forged log line, nor a workflow command GitHub's runner would run, nor a raw control character.</summary>
     private static void AssertNoForgery(IEnumerable<string> lines)
     {
