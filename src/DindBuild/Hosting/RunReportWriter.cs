@@ -44,7 +44,15 @@ internal sealed class RunReportWriter(string artifactsDirectory, CiOutput ci, IL
     {
         // A reserved name (the export never writes one), so the temporary file cannot be a planted link either.
         var temporary = Path.Combine(Path.GetDirectoryName(path)!, $"{ReservedArtifactNames.HiddenFilePrefix}{Path.GetFileName(path)}-{Environment.ProcessId}.tmp");
-        File.WriteAllText(temporary, text);
-        File.Move(temporary, path, overwrite: true);
+        try
+        {
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            // Gone after the rename; after a failure (a full disk, say) no half-written file is left behind.
+            File.Delete(temporary);
+        }
     }
 }
