@@ -217,3 +217,9 @@ catch (Exception ex) when (ExitCodes.For(ex) is var code && code != ExitCodes.Un
     // Thrown here, outside any task, Cake exits with this code (inside a task it would be 1).
     throw new CakeException(code, ex.Message);
 }
+catch (Exception ex) when (ex is not CakeException)
+{
+    // Cake prints the message as it is, and an unexpected one may quote a container (a path, a name): escaped
+    // line by line and shortened, like everything else DindBuild prints. The exit code stays 1.
+    throw new CakeException(ExitCodes.Unexpected, SafeText.Shorten(SafeText.Lines(ex.Message), 2000), ex);
+}

@@ -1,16 +1,48 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 
 namespace DindBuild.Artifacts;
 
 /// <summary>The textual rules for names in a hostile archive: what is absolute, what is not a valid file name, what maps where.</summary>
 internal static class ArchivePath
 {
+    /// <summary>Linux's NAME_MAX: bytes in one path component.</summary>
+    public const int MaxComponentBytes = 255;
+
+    /// <summary>Linux's PATH_MAX is 4096 bytes with the terminating NUL.</summary>
+    public const int MaxPathBytes = 4095;
+
     private static readonly SearchValues<char> InvalidNameChars = SearchValues.Create(Path.GetInvalidFileNameChars());
 
     public static bool IsAbsolute(string path) =>
         path.StartsWith('/') || path.StartsWith('\\') || Path.IsPathRooted(path);
 
     public static bool HasInvalidNameChar(string component) => component.AsSpan().IndexOfAny(InvalidNameChars) >= 0;
+
+    /// <summary>
+    /// Why a name or link target is longer than a Linux file system takes (phrased to follow "its path" or "its
+    /// target"), or null. Checked before the host is asked, which would only throw (an unhandled "path too long").
+    /// </summary>
+    public static string? WhyTooLong(string path)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(path);
+        if (bytes > MaxPathBytes)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"is {bytes} bytes long, more than the {MaxPathBytes} a path may have (PATH_MAX)");
+        }
+
+        foreach (var component in path.Split('/'))
+        {
+            var componentBytes = Encoding.UTF8.GetByteCount(component);
+            if (componentBytes > MaxComponentBytes)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"has a component of {componentBytes} bytes, more than the {MaxComponentBytes} a file name may have (NAME_MAX)");
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Turns an archive path into components relative to the destination, or explains why it is unsafe.
@@ -32,6 +64,12 @@ internal static class ArchivePath
         if (IsAbsolute(archivePath))
         {
             why = "is absolute";
+            return false;
+        }
+
+        if (WhyTooLong(archivePath) is { } tooLong)
+        {
+            why = tooLong;
             return false;
         }
 

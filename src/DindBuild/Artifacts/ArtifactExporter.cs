@@ -14,8 +14,16 @@ internal sealed class ArtifactExporter(IDockerEngine engine, ILogger log, Progre
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 
-    /// <summary>Null when the container has no such path (a warning, not a failure: the tests may have written nothing).</summary>
-    public async Task<ExtractionResult?> ExportAsync(string containerId, string containerPath, string hostDirectory, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>Without an entry limit (the benchmark's use).</summary>
+    public Task<ExtractionResult?> ExportAsync(string containerId, string containerPath, string hostDirectory, long maxBytes, CancellationToken cancellationToken) =>
+        ExportAsync(containerId, containerPath, hostDirectory, maxBytes, int.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Null when the container has no such path (a warning, not a failure: the tests may have written nothing).
+    /// <paramref name="maxBytes"/> limits file content and every entry (see <see cref="ExtractionBudget"/>);
+    /// <paramref name="maxEntries"/> the number of entries, refused ones included.
+    /// </summary>
+    public async Task<ExtractionResult?> ExportAsync(string containerId, string containerPath, string hostDirectory, long maxBytes, int maxEntries, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var archive = await engine.Containers.GetArchiveAsync(containerId, containerPath, cancellationToken).ConfigureAwait(false);
@@ -45,7 +53,7 @@ internal sealed class ArtifactExporter(IDockerEngine engine, ILogger log, Progre
 
         await using (var counted = new CountingReadStream(archive))
         {
-            var extractor = new SafeTarExtractor(hostDirectory, maxBytes, warning => log.Warning("artifacts │ {Warning}", warning));
+            var extractor = new SafeTarExtractor(hostDirectory, maxBytes, warning => log.Warning("artifacts │ {Warning}", warning), maxEntries);
             ExtractionResult result;
             using (_progress.Start($"Exporting {containerPath}", () => counted.BytesRead))
             {
@@ -53,9 +61,11 @@ internal sealed class ArtifactExporter(IDockerEngine engine, ILogger log, Progre
             }
 
             log.Information(
-                "Exported {Files} artifact files ({MiB:0.00} MiB) from {Path} to {Directory} in {Seconds:0.00} s",
+                "Exported {Files} artifact files ({MiB:0.00} MiB; {Entries} entries, {CountedMiB:0.00} MiB counted against the limit) from {Path} to {Directory} in {Seconds:0.00} s",
                 result.FilesWritten,
                 result.BytesWritten / 1048576.0,
+                result.Entries,
+                result.CountedBytes / 1048576.0,
                 containerPath,
                 hostDirectory,
                 clock.Elapsed.TotalSeconds);

@@ -35,7 +35,7 @@ internal sealed class ExtractedSymlinks(ExtractionRoot root, SymlinkResolver res
                 {
                     ExtractionRoot.DeleteLink(path);
                     _links.Remove(key);
-                    refuse(entryName, $"it was removed after extraction because, with the later entries in place, its symlink target '{target}' {why}");
+                    refuse(entryName, $"it was removed after extraction because, with the later entries in place, its symlink target '{Diagnostics.SafeText.Name(target)}' {why}");
 
                     // Removing a link changes how other links resolve, so check them all again.
                     removedAny = true;

@@ -48,6 +48,23 @@ internal sealed class ExtractionRoot(string root)
     }
 
     /// <summary>
+    /// Why nothing may be extracted at <paramref name="rel"/> in this destination, or null: it is (or is under) one of
+    /// DindBuild's own names, or its host path would be too long for the file system (the destination adds to the name).
+    /// </summary>
+    public string? WhyNotHere(string[] rel)
+    {
+        if (rel.Length > 0 && ReservedArtifactNames.IsReserved(rel[0]))
+        {
+            return $"'{Diagnostics.SafeText.Name(rel[0])}' is DindBuild's own (its log, its report or a probe file), which the artifacts must not replace";
+        }
+
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(FullPath(rel));
+        return bytes > ArchivePath.MaxPathBytes
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"its path would be a host path of {bytes} bytes under the artifacts directory, more than the {ArchivePath.MaxPathBytes} a path may have (PATH_MAX)")
+            : null;
+    }
+
+    /// <summary>
     /// Returns why the entry must be refused if any existing parent below the root is a symlink or not a
     /// directory; null when every parent is a real directory or does not exist yet.
     /// </summary>

@@ -3,30 +3,17 @@ using System.Buffers;
 namespace DindBuild.Artifacts;
 
 /// <summary>
-/// Writes the content of extracted files under one size budget for the whole extraction, and counts what it
-/// wrote; a file that would go over the budget is not kept.
+/// Writes the content of extracted files under the extraction's budget, and lists what it wrote; a file that
+/// would go over the budget is not kept.
 /// </summary>
-internal sealed class LimitedFileWriter(ExtractionRoot root, long maxTotalBytes, Action<string> warn)
+internal sealed class LimitedFileWriter(ExtractionBudget budget, Action<string> warn)
 {
     private const int CopyBufferSize = 81920;
 
     private readonly List<string> _written = [];
 
-    public int FilesWritten => _written.Count;
-
     /// <summary>The files written, as host paths: this export's own, never what was there before.</summary>
     public IReadOnlyList<string> Written => _written;
-
-    public long BytesWritten { get; private set; }
-
-    /// <summary>Throws when <paramref name="length"/> more bytes would not fit, before anything is touched.</summary>
-    public void EnsureFits(string entryName, long length)
-    {
-        if (length > maxTotalBytes - BytesWritten)
-        {
-            throw LimitExceeded(entryName);
-        }
-    }
 
     /// <summary>Streams <paramref name="source"/> into a new file, enforcing the limit on the bytes actually read.</summary>
     public async Task CopyAsync(Stream source, string path, string entryName, CancellationToken ct)
@@ -50,9 +37,9 @@ internal sealed class LimitedFileWriter(ExtractionRoot root, long maxTotalBytes,
                 while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), ct).ConfigureAwait(false)) > 0)
                 {
                     // The header length is only a claim; the limit is enforced on what actually arrives.
-                    if (read > maxTotalBytes - BytesWritten - written)
+                    if (read > budget.Remaining - written)
                     {
-                        throw LimitExceeded(entryName);
+                        throw budget.ContentExceeded(entryName);
                     }
 
                     await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
@@ -72,7 +59,7 @@ internal sealed class LimitedFileWriter(ExtractionRoot root, long maxTotalBytes,
         }
 
         _written.Add(path);
-        BytesWritten += written;
+        budget.AddFile(written);
     }
 
     private void TryDeletePartial(string path)
@@ -89,7 +76,4 @@ internal sealed class LimitedFileWriter(ExtractionRoot root, long maxTotalBytes,
             warn($"Could not delete the partially written artifact '{path}': {ex.Message}");
         }
     }
-
-    private ArtifactSizeLimitExceededException LimitExceeded(string entryName) =>
-        new(entryName, maxTotalBytes, FilesWritten, BytesWritten, root.Root);
 }

@@ -14,25 +14,34 @@ internal sealed class SafeTarExtractor
 {
     private readonly string _root;
     private readonly long _maxTotalBytes;
+    private readonly int _maxEntries;
     private readonly Action<string> _warn;
 
     /// <param name="destinationDirectory">Host directory to extract into; created if missing.</param>
-    /// <param name="maxTotalBytes">Maximum total bytes of file content to write.</param>
+    /// <param name="maxTotalBytes">
+    /// Maximum bytes counted: file content, plus for every entry <see cref="ExtractionBudget.EntryBytes"/> and the
+    /// length of its name and link target.
+    /// </param>
     /// <param name="warn">Receives one human-readable message per refused entry.</param>
-    public SafeTarExtractor(string destinationDirectory, long maxTotalBytes, Action<string> warn)
+    /// <param name="maxEntries">Maximum number of entries in the archive, refused ones included.</param>
+    public SafeTarExtractor(string destinationDirectory, long maxTotalBytes, Action<string> warn, int maxEntries = int.MaxValue)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(destinationDirectory);
         ArgumentOutOfRangeException.ThrowIfNegative(maxTotalBytes);
         ArgumentNullException.ThrowIfNull(warn);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEntries);
 
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destinationDirectory));
         _maxTotalBytes = maxTotalBytes;
+        _maxEntries = maxEntries;
         _warn = warn;
     }
 
     public string DestinationDirectory => _root;
 
     public long MaxTotalBytes => _maxTotalBytes;
+
+    public int MaxEntries => _maxEntries;
 
     /// <summary>Extracts <paramref name="tar"/> into the destination directory.</summary>
     /// <param name="tar">The archive; it is read to the end (or to the failure) but not disposed.</param>
@@ -43,7 +52,7 @@ internal sealed class SafeTarExtractor
     /// </param>
     /// <param name="ct">Cancels the extraction; files completed before it stay, a half-written one is removed.</param>
     /// <exception cref="ArtifactSizeLimitExceededException">
-    /// Writing the next file would exceed the size limit; files written before it are kept.
+    /// The next entry would pass the size or the entry limit; what was written before it is kept.
     /// </exception>
     public async Task<ExtractionResult> ExtractAsync(Stream tar, string stripLeadingComponent, CancellationToken ct)
     {
@@ -58,7 +67,7 @@ internal sealed class SafeTarExtractor
         }
 
         Directory.CreateDirectory(_root);
-        var run = new TarExtraction(_root, strip, _maxTotalBytes, _warn);
+        var run = new TarExtraction(_root, strip, _maxTotalBytes, _maxEntries, _warn);
         await run.RunAsync(tar, ct).ConfigureAwait(false);
         return run.Result;
     }

@@ -62,6 +62,13 @@ internal sealed class SymlinkResolver(ExtractionRoot root)
 
             stack.Add(component);
             var path = root.FullPath(stack);
+            if (System.Text.Encoding.UTF8.GetByteCount(path) > ArchivePath.MaxPathBytes || ArchivePath.WhyTooLong(component) is not null)
+            {
+                // Asking the host would only throw; the kernel would fail the lookup with ENAMETOOLONG.
+                why = "resolves to a host path that is too long (PATH_MAX, NAME_MAX)";
+                return false;
+            }
+
             if (ExtractionRoot.Probe(path) != PathKind.Symlink)
             {
                 continue;

@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using DindBuild.Diagnostics;
 
 namespace DindBuild.Artifacts;
 
@@ -13,6 +14,7 @@ internal sealed class TarExtraction
     private readonly Action<string> _warn;
     private readonly SymlinkResolver _resolver;
     private readonly ExtractedSymlinks _symlinks;
+    private readonly ExtractionBudget _budget;
     private readonly LimitedFileWriter _writer;
     private readonly ExtractedMetadata _metadata;
     private readonly List<string> _refused = [];
@@ -22,20 +24,27 @@ internal sealed class TarExtraction
 
     /// <param name="root">The destination directory, already created.</param>
     /// <param name="strip">The leading component to remove from every entry, or empty.</param>
-    /// <param name="maxTotalBytes">Maximum total bytes of file content to write.</param>
+    /// <param name="maxTotalBytes">Maximum bytes counted for the whole extraction (see <see cref="ExtractionBudget"/>).</param>
+    /// <param name="maxEntries">Maximum number of archive entries.</param>
     /// <param name="warn">Receives one human-readable message per refused entry.</param>
-    public TarExtraction(string root, string strip, long maxTotalBytes, Action<string> warn)
+    public TarExtraction(string root, string strip, long maxTotalBytes, int maxEntries, Action<string> warn)
     {
         _root = new ExtractionRoot(root);
         _strip = strip;
         _warn = warn;
         _resolver = new SymlinkResolver(_root);
         _symlinks = new ExtractedSymlinks(_root, _resolver);
-        _writer = new LimitedFileWriter(_root, maxTotalBytes, warn);
+        _budget = new ExtractionBudget(maxTotalBytes, maxEntries, root);
+        _writer = new LimitedFileWriter(_budget, warn);
         _metadata = new ExtractedMetadata(_root, warn);
     }
 
-    public ExtractionResult Result => new(_writer.FilesWritten, _writer.BytesWritten, _refused) { Files = [.. _writer.Written] };
+    public ExtractionResult Result => new(_budget.FilesWritten, _budget.ContentBytes, _refused)
+    {
+        Files = [.. _writer.Written],
+        Entries = _budget.Entries,
+        CountedBytes = _budget.CountedBytes,
+    };
 
     public async Task RunAsync(Stream tar, CancellationToken ct)
     {
@@ -62,6 +71,8 @@ internal sealed class TarExtraction
 
     private async Task ProcessAsync(TarEntry entry, CancellationToken ct)
     {
+        // Before anything else, so that neither the count nor the size of what is refused is unlimited.
+        _budget.Admit(entry.Name, entry.LinkName);
         var isDirectory = entry.EntryType == TarEntryType.Directory;
         if (!ArchivePath.TryMap(entry.Name, _strip, isDirectory, out var rel, out var why))
         {
@@ -69,6 +80,25 @@ internal sealed class TarExtraction
             return;
         }
 
+        if (_root.WhyNotHere(rel) is { } problem)
+        {
+            Refuse(entry.Name, problem);
+            return;
+        }
+
+        try
+        {
+            await ExtractAsync(entry, rel, ct).ConfigureAwait(false);
+        }
+        catch (PathTooLongException)
+        {
+            // The checks above follow Linux's limits; a host file system with smaller ones still only refuses the entry.
+            Refuse(entry.Name, "its path is too long for the host file system");
+        }
+    }
+
+    private async Task ExtractAsync(TarEntry entry, string[] rel, CancellationToken ct)
+    {
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
@@ -83,20 +113,19 @@ internal sealed class TarExtraction
             case TarEntryType.HardLink:
                 await ExtractHardLinkAsync(entry, rel, ct).ConfigureAwait(false);
                 break;
-            case TarEntryType.CharacterDevice:
-                Refuse(entry.Name, "character devices are never extracted");
-                break;
-            case TarEntryType.BlockDevice:
-                Refuse(entry.Name, "block devices are never extracted");
-                break;
-            case TarEntryType.Fifo:
-                Refuse(entry.Name, "FIFOs (named pipes) are never extracted");
-                break;
             default:
-                Refuse(entry.Name, $"entries of type {entry.EntryType} are not supported");
+                Refuse(entry.Name, NeverExtracted(entry.EntryType));
                 break;
         }
     }
+
+    private static string NeverExtracted(TarEntryType type) => type switch
+    {
+        TarEntryType.CharacterDevice => "character devices are never extracted",
+        TarEntryType.BlockDevice => "block devices are never extracted",
+        TarEntryType.Fifo => "FIFOs (named pipes) are never extracted",
+        _ => $"entries of type {type} are not supported",
+    };
 
     private void ExtractDirectory(TarEntry entry, string[] rel)
     {
@@ -132,7 +161,7 @@ internal sealed class TarExtraction
     private async Task ExtractRegularFileAsync(TarEntry entry, string[] rel, CancellationToken ct)
     {
         // Checked before anything at the path is replaced, so an oversized entry leaves the tree as it was.
-        _writer.EnsureFits(entry.Name, entry.Length);
+        _budget.EnsureFits(entry.Name, entry.Length);
         if (!TryPrepareTarget(entry.Name, rel, out var path))
         {
             return;
@@ -152,6 +181,12 @@ internal sealed class TarExtraction
             return;
         }
 
+        if (ArchivePath.WhyTooLong(target) is { } tooLong)
+        {
+            Refuse(entry.Name, $"its symlink target '{SafeText.Name(target)}' {tooLong}");
+            return;
+        }
+
         if (_root.CheckParents(rel) is { } parentProblem)
         {
             Refuse(entry.Name, parentProblem);
@@ -160,7 +195,7 @@ internal sealed class TarExtraction
 
         if (!_resolver.ResolvesInside(rel[..^1], target, out var why))
         {
-            Refuse(entry.Name, $"its symlink target '{target}' {why}");
+            Refuse(entry.Name, $"its symlink target '{SafeText.Name(target)}' {why}");
             return;
         }
 
@@ -187,7 +222,7 @@ internal sealed class TarExtraction
         // Hardlink targets are archive paths (prefixed like entry names), not paths relative to the link.
         if (!ArchivePath.TryMap(entry.LinkName, _strip, isDirectory: false, out var targetRel, out var why))
         {
-            Refuse(entry.Name, $"its hardlink target '{entry.LinkName}' {why}");
+            Refuse(entry.Name, $"its hardlink target '{SafeText.Name(entry.LinkName)}' {why}");
             return;
         }
 
@@ -196,7 +231,7 @@ internal sealed class TarExtraction
         var targetKey = ExtractionRoot.Key(targetRel);
         if (!_regularFiles.Contains(targetKey))
         {
-            Refuse(entry.Name, $"its hardlink target '{entry.LinkName}' is not a regular file extracted earlier from this archive");
+            Refuse(entry.Name, $"its hardlink target '{SafeText.Name(entry.LinkName)}' is not a regular file extracted earlier from this archive");
             return;
         }
 
@@ -209,11 +244,11 @@ internal sealed class TarExtraction
         var targetPath = _root.FullPath(targetRel);
         if (_root.CheckParents(targetRel) is not null || ExtractionRoot.Probe(targetPath) != PathKind.Other)
         {
-            Refuse(entry.Name, $"its hardlink target '{entry.LinkName}' was replaced by a later entry");
+            Refuse(entry.Name, $"its hardlink target '{SafeText.Name(entry.LinkName)}' was replaced by a later entry");
             return;
         }
 
-        _writer.EnsureFits(entry.Name, new FileInfo(targetPath).Length);
+        _budget.EnsureFits(entry.Name, new FileInfo(targetPath).Length);
         if (!TryPrepareTarget(entry.Name, rel, out var path))
         {
             return;
@@ -271,9 +306,10 @@ internal sealed class TarExtraction
         return true;
     }
 
+    /// <summary>The warning shows the name escaped and shortened: it comes from the container, and is printed.</summary>
     private void Refuse(string entryName, string why)
     {
         _refused.Add(entryName);
-        _warn($"Refused artifact entry '{entryName}': {why}.");
+        _warn($"Refused artifact entry '{SafeText.Name(entryName)}': {why}.");
     }
 }

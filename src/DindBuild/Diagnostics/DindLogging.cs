@@ -11,7 +11,8 @@ public static class DindLogging
     /// <summary>The machine-readable log's name in the artifacts directory.</summary>
     public const string JsonLogFileName = "dindbuild-log.jsonl";
 
-    private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}";
+    // The exception comes escaped line by line from EscapingSink, never raw.
+    internal const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{" + EscapingSink.ExceptionProperty + ":l}";
 
     /// <param name="verbose">Debug events on the console too.</param>
     /// <param name="masker">Secrets to mask in every event, for every sink.</param>
@@ -32,14 +33,15 @@ public static class DindLogging
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Debug()
             .Enrich.With(new SecretMaskingEnricher(masker ?? new SecretMasker()))
-            .WriteTo.Sink(new ClearTerminalLineSink(TerminalLine.Console, console), verbose ? LogEventLevel.Debug : LogEventLevel.Information);
+            .WriteTo.Sink(new ClearTerminalLineSink(TerminalLine.Console, new EscapingSink(console)), verbose ? LogEventLevel.Debug : LogEventLevel.Information);
         string? problem = null;
         if (jsonLogFile is not null)
         {
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonLogFile))!);
-                using (new FileStream(jsonLogFile, startFresh ? FileMode.Create : FileMode.Append, FileAccess.Write))
+                ReplaceAnythingButOwnFile(jsonLogFile, startFresh);
+                using (new FileStream(jsonLogFile, FileMode.Append, FileAccess.Write))
                 {
                     // Opened once here so that a failure is reported, not swallowed by the sink.
                 }
@@ -59,5 +61,19 @@ public static class DindLogging
         }
 
         return logger;
+    }
+
+    /// <summary>
+    /// The log is DindBuild's own file in a directory that also holds what a container wrote. A symlink at its
+    /// name is removed rather than followed (export refuses to create one; anything else may have), and a fresh
+    /// start deletes the old file rather than truncating it, so no other name that shares its inode is emptied.
+    /// </summary>
+    private static void ReplaceAnythingButOwnFile(string path, bool startFresh)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null || (startFresh && info.Exists))
+        {
+            info.Delete();
+        }
     }
 }

@@ -13,11 +13,12 @@ internal sealed class TerminalLine(TextWriter terminal)
     /// <summary>The process's standard output, which the console log shares.</summary>
     public static TerminalLine Console { get; } = new(System.Console.Out);
 
+    /// <summary>Draws <paramref name="text"/> escaped: it may quote a build step, and a control character would break the line.</summary>
     public void Draw(string text)
     {
         lock (_gate)
         {
-            terminal.Write(EraseLine + text);
+            terminal.Write(EraseLine + SafeText.Escape(text));
             terminal.Flush();
             _drawn = true;
         }

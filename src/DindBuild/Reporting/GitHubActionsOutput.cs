@@ -10,7 +10,7 @@ internal sealed class GitHubActionsOutput(TextWriter console, string? summaryFil
 {
     public override string Name => "GitHub Actions";
 
-    public override void BeginStep(string step) => console.WriteLine($"::group::{EscapeData(step)}");
+    public override void BeginStep(string step) => console.WriteLine($"::group::{Percent(SafeText.Escape(step))}");
 
     public override void EndStep(string step) => console.WriteLine("::endgroup::");
 
@@ -30,10 +30,17 @@ internal sealed class GitHubActionsOutput(TextWriter console, string? summaryFil
         }
     }
 
-    /// <summary>The runner's own escaping: a raw newline would end the command, a raw '%' would start an escape.</summary>
-    internal static string EscapeData(string text) =>
-        text.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
+    /// <summary>
+    /// An annotation's text: its lines escaped (<see cref="SafeText.Lines"/>: it often quotes a container), then the
+    /// runner's own escaping, so that the whole command stays one log line whatever the text holds.
+    /// </summary>
+    internal static string EscapeData(string text) => Percent(SafeText.Lines(text));
 
+    /// <summary>A property (title, file): one line, and neither ':' nor ',' that would end it.</summary>
     internal static string EscapeProperty(string text) =>
-        EscapeData(text).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
+        Percent(SafeText.Escape(text)).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
+
+    /// <summary>The runner's escaping: a raw '%' would start an escape, a raw newline would end the command.</summary>
+    private static string Percent(string text) =>
+        text.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DindBuild.Diagnostics;
 
 namespace DindBuild.Reporting;
 
@@ -13,7 +14,7 @@ internal sealed partial class GitLabCiOutput(TextWriter console, Func<DateTimeOf
     public override string Name => "GitLab CI";
 
     public override void BeginStep(string step) =>
-        console.WriteLine($"{EraseLine}section_start:{Now()}:{SectionName(step)}\r{EraseLine}{step}");
+        console.WriteLine($"{EraseLine}section_start:{Now()}:{SectionName(step)}\r{EraseLine}{SafeText.Escape(step)}");
 
     public override void EndStep(string step) =>
         console.WriteLine($"{EraseLine}section_end:{Now()}:{SectionName(step)}\r{EraseLine}");

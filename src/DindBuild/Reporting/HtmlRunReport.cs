@@ -69,7 +69,8 @@ internal static class HtmlRunReport
         return html.ToString();
     }
 
-    public static string Escape(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>Control characters and bidi overrides (from a container's log tail, say) escaped as on the console, then HTML-encoded; newlines kept for <c>pre</c>.</summary>
+    public static string Escape(string text) => WebUtility.HtmlEncode(Diagnostics.SafeText.Lines(text));
 
     private static void AppendFacts(StringBuilder html, RunReport report)
     {

@@ -69,8 +69,8 @@ internal static class MarkdownRunReport
         return md.ToString();
     }
 
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace('\n', ' ');
+    private static string Cell(string text) => Diagnostics.SafeText.Escape(text).Replace("|", "\\|", StringComparison.Ordinal);
 
-    /// <summary>Log text must not close the code fence it is shown in.</summary>
-    private static string Fence(string text) => text.TrimEnd().Replace("```", "` ` `", StringComparison.Ordinal);
+    /// <summary>Log text, escaped line by line as on the console, must not close the code fence it is shown in either.</summary>
+    private static string Fence(string text) => Diagnostics.SafeText.Lines(text.TrimEnd()).Replace("```", "` ` `", StringComparison.Ordinal);
 }

@@ -42,8 +42,13 @@ public static class DindParameters
             s => s.ContainerArtifactsPath, (s, v) => s.WithContainerArtifactsPath(AbsolutePath(v))),
         new("artifacts-dir", "Host directory the artifacts are copied to (relative to the repository root)",
             s => Path.GetRelativePath(s.RepositoryRoot, s.HostArtifactsDirectory), (s, v) => s.WithHostArtifactsDirectory(NonEmpty(v))),
-        new("artifacts-max-size", "Stop exporting artifacts past this size",
+        new("artifacts-max-size", "Stop exporting artifacts past this size: file content, plus 4 KiB and the name and link target for every entry",
             s => ParameterValues.Size(s.ArtifactsMaxBytes), (s, v) => s.WithArtifactsMaxBytes(ParameterValues.Size(v))),
+        new("artifacts-max-entries", "Stop exporting artifacts past this many entries (files, directories and links)",
+            s => s.ArtifactsMaxEntries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            (s, v) => int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var entries) && entries >= 1
+                ? s.WithArtifactsMaxEntries(entries)
+                : throw new FormatException($"'{v}' is not a number of entries from 1 to {int.MaxValue}")),
         new("daemon-timeout", "How long the DinD daemon may take to answer /_ping",
             s => ParameterValues.Duration(s.DaemonStartTimeout), (s, v) => s.WithDaemonStartTimeout(ParameterValues.Duration(v))),
         new("privilege", $"DinD container privileges: {ParameterValues.Names<PrivilegeProfile>()}",

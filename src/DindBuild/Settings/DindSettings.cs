@@ -59,8 +59,16 @@ public sealed record DindSettings
 
     public string HostArtifactsDirectory { get; init; }
 
-    /// <summary>Export stops with an error past this many bytes, so a container cannot fill the host disk.</summary>
+    /// <summary>
+    /// Export stops with an error past this many bytes, so a container cannot fill the host disk: file content,
+    /// and every entry at 4 KiB plus its name and link target (an empty directory takes a disk block too).
+    /// </summary>
     public long ArtifactsMaxBytes { get; init; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Export stops with an error past this many archive entries (files, directories, links, refused ones included).</summary>
+    public int ArtifactsMaxEntries { get; init; } = DefaultArtifactsMaxEntries;
+
+    public const int DefaultArtifactsMaxEntries = 100_000;
 
     public TimeSpan DaemonStartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -153,6 +161,8 @@ public sealed record DindSettings
     public DindSettings WithHostArtifactsDirectory(string directory) => this with { HostArtifactsDirectory = Resolve(directory) };
 
     public DindSettings WithArtifactsMaxBytes(long bytes) => this with { ArtifactsMaxBytes = bytes };
+
+    public DindSettings WithArtifactsMaxEntries(int entries) => this with { ArtifactsMaxEntries = entries };
 
     public DindSettings WithDaemonStartTimeout(TimeSpan timeout) => this with { DaemonStartTimeout = timeout };
 

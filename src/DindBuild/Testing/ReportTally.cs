@@ -1,8 +1,13 @@
+using DindBuild.Diagnostics;
+
 namespace DindBuild.Testing;
 
 /// <summary>Counts of one report file, or of several added together, keeping at most <see cref="TestReportSummary.MaxNamesShown"/> failing names.</summary>
 internal sealed class ReportTally
 {
+    /// <summary>Parametrised test names run long; past this a name is shortened to its start and end.</summary>
+    private const int MaxNameLength = 400;
+
     private readonly List<string> _failingTests = [];
 
     public int Passed { get; private set; }
@@ -17,12 +22,13 @@ internal sealed class ReportTally
 
     public void Skip() => Skipped++;
 
+    /// <summary>The name comes from a report the container wrote: it is kept escaped, since annotations, the log and the reports show it.</summary>
     public void Fail(string name)
     {
         Failed++;
         if (_failingTests.Count < TestReportSummary.MaxNamesShown)
         {
-            _failingTests.Add(name);
+            _failingTests.Add(SafeText.Name(name, MaxNameLength));
         }
     }
 

@@ -26,7 +26,7 @@ public sealed class CiOutputTests
         github.Failure("DindBuild: RunTests failed, badly", "100% failed\n::error::forged\r\nend");
 
         Assert.Equal(
-            ["::group::RunTests", "::endgroup::", "::error title=DindBuild%3A RunTests failed%2C badly::100%25 failed%0A::error::forged%0D%0Aend"],
+            ["::group::RunTests", "::endgroup::", "::error title=DindBuild%3A RunTests failed%2C badly::100%25 failed%0A\\x3A:error::forged%0Aend"],
             console.ToString().Split(System.Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
 

@@ -117,4 +117,25 @@ public sealed class DindParametersTests
     [InlineData("")]
     public void Nonsense_durations_are_refused(string text) =>
         Assert.Throws<FormatException>(() => ParameterValues.Duration(text));
+
+    [Fact]
+    public void The_artifacts_entry_limit_defaults_to_100000_and_is_read_like_every_parameter()
+    {
+        Assert.Equal(100_000, Read().ArtifactsMaxEntries);
+        Assert.Equal(500, Read(new() { ["artifacts-max-entries"] = ["500"] }).ArtifactsMaxEntries);
+        Assert.Equal(7, Read(environment: new() { ["DINDBUILD_ARTIFACTS_MAX_ENTRIES"] = "7" }).ArtifactsMaxEntries);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("many")]
+    [InlineData("1e3")]
+    public void A_nonsense_entry_limit_is_refused_naming_the_parameter(string value)
+    {
+        var ex = Assert.Throws<DindBuildException>(() => Read(new() { ["artifacts-max-entries"] = [value] }));
+
+        Assert.Equal(FailureKind.BadParameters, ex.Kind);
+        Assert.Contains($"--artifacts-max-entries: '{value}' is not a number of entries", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -28,7 +28,7 @@ public sealed partial class DindSession
 
         var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
         ExportedArtifacts = await new ArtifactExporter(daemon, _log)
-            .ExportAsync(testContainer, Options.ContainerArtifactsPath, Options.HostArtifactsDirectory, Options.ArtifactsMaxBytes, cancellationToken)
+            .ExportAsync(testContainer, Options.ContainerArtifactsPath, Options.HostArtifactsDirectory, Options.ArtifactsMaxBytes, Options.ArtifactsMaxEntries, cancellationToken)
             .ConfigureAwait(false);
         _state = _state with { ExportedTestContainerId = testContainer };
 
