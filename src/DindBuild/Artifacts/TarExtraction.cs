@@ -1,3 +1,5 @@
+// Slightly over 300 lines on purpose: one pass over a hostile archive, each entry kind's checks beside the
+// write they guard, so that no path between a check and its write is in another file.
 using System.Formats.Tar;
 using DindBuild.Diagnostics;
 
