@@ -228,20 +228,8 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
 
         public ConnectionReader Reader { get; }
 
-        public static async Task<Upstream> ConnectAsync(string path, CancellationToken cancellationToken)
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-                return new Upstream(socket);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
+        public static async Task<Upstream> ConnectAsync(string path, CancellationToken cancellationToken) =>
+            new(await DaemonSocket.ConnectAsync(path, cancellationToken).ConfigureAwait(false));
 
         public void Dispose() => Stream.Dispose();
     }

@@ -42,9 +42,15 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
 
     public string ListenPath => _listenPath;
 
-    /// <summary>Listens at <paramref name="listenPath"/> (its directory made 0700 when missing; a stale socket replaced) and forwards to <paramref name="upstreamPath"/>.</summary>
-    public static SocketPolicyProxy Start(string listenPath, string upstreamPath, RequestPolicy policy, ILogger log)
+    /// <summary>
+    /// Listens at <paramref name="listenPath"/> (its directory made 0700 when missing; a stale socket
+    /// replaced) and forwards to <paramref name="upstreamPath"/>, labelling what the tests create with
+    /// <paramref name="sessionId"/> and <paramref name="owner"/>; binds of the daemon's socket get
+    /// <paramref name="policySocket"/>, the listening socket's path as the daemon sees it.
+    /// </summary>
+    public static SocketPolicyProxy Start(string listenPath, string upstreamPath, string sessionId, string owner, string policySocket, ILogger log)
     {
+        var policy = new RequestPolicy(sessionId, owner, policySocket, (name, ct) => DaemonLookup.VolumeExistsAsync(upstreamPath, name, ct));
         var directory = Path.GetDirectoryName(listenPath)!;
         var created = !Directory.Exists(directory);
         PrivateFiles.CreateDirectory(directory);
@@ -53,7 +59,7 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(listenPath));
-            listener.Listen(64);
+            listener.Listen(512);
         }
         catch
         {
