@@ -68,7 +68,8 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
     {
         _ = cancellationToken;
         var daemon = _daemon ??= context.Engines.Open(Endpoint ?? throw new InvalidOperationException("No session daemon was resolved."));
-        return await new SessionTeardown(daemon, context.Log).TeardownAsync(sessionId, socketDirectory: null).ConfigureAwait(false);
+        // The private directory holds the socket policy's socket, where RunTests made one.
+        return await new SessionTeardown(daemon, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>

@@ -20,20 +20,18 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
     private readonly string _upstreamPath;
     private readonly RequestPolicy _policy;
     private readonly ILogger _log;
-    private readonly bool _createdDirectory;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Socket, Task> _connections = new();
     private readonly Task _accepting;
     private int _disposed;
 
-    private SocketPolicyProxy(Socket listener, string listenPath, string upstreamPath, RequestPolicy policy, ILogger log, bool createdDirectory)
+    private SocketPolicyProxy(Socket listener, string listenPath, string upstreamPath, RequestPolicy policy, ILogger log)
     {
         _listener = listener;
         _listenPath = listenPath;
         _upstreamPath = upstreamPath;
         _policy = policy;
         _log = log;
-        _createdDirectory = createdDirectory;
         Stats = new SocketPolicyStats(log);
         _accepting = AcceptAsync();
     }
@@ -43,8 +41,8 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
     public string ListenPath => _listenPath;
 
     /// <summary>
-    /// Listens at <paramref name="listenPath"/> (its directory made 0700 when missing; a stale socket
-    /// replaced) and forwards to <paramref name="upstreamPath"/>, labelling what the tests create with
+    /// Listens at <paramref name="listenPath"/> (its directory made 0700 when missing, and removed
+    /// with the session at teardown; a socket left by an earlier run replaced) and forwards to <paramref name="upstreamPath"/>, labelling what the tests create with
     /// <paramref name="sessionId"/> and <paramref name="owner"/>; binds of the daemon's socket get
     /// <paramref name="policySocket"/>, the listening socket's path as the daemon sees it.
     /// </summary>
@@ -52,14 +50,18 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
     {
         var policy = new RequestPolicy(sessionId, owner, policySocket, (name, ct) => DaemonLookup.VolumeExistsAsync(upstreamPath, name, ct));
         var directory = Path.GetDirectoryName(listenPath)!;
-        var created = !Directory.Exists(directory);
         PrivateFiles.CreateDirectory(directory);
-        File.Delete(listenPath);
+        // Bound under another name and renamed into place: .NET unlinks the name a socket was bound to
+        // when it is disposed, and this one must stay (see DisposeAsync). The binding is the inode's,
+        // so connections through the new name reach it.
+        var binding = listenPath + ".binding";
+        File.Delete(binding);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(listenPath));
+            listener.Bind(new UnixDomainSocketEndPoint(binding));
             listener.Listen(512);
+            File.Move(binding, listenPath, overwrite: true);
         }
         catch
         {
@@ -68,7 +70,7 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
         }
 
         log.Debug("Socket policy proxy listening at {Listen}, forwarding to {Upstream}", listenPath, upstreamPath);
-        return new SocketPolicyProxy(listener, listenPath, upstreamPath, policy, log, created);
+        return new SocketPolicyProxy(listener, listenPath, upstreamPath, policy, log);
     }
 
     public async ValueTask DisposeAsync()
@@ -87,11 +89,10 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
 
         await Task.WhenAll([_accepting, .. _connections.Values]).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         _stop.Dispose();
-        TryDelete(() => File.Delete(_listenPath));
-        if (_createdDirectory)
-        {
-            TryDelete(() => Directory.Delete(Path.GetDirectoryName(_listenPath)!));
-        }
+
+        // The socket's file stays (nothing listens on it any more) until teardown removes the private
+        // directory: the test container mounts it, and without it the daemon cannot mount that
+        // container's filesystem for the artifacts' export ("no such file or directory").
 
         _log.Information(
             "The tests' Docker socket went through the socket policy: {Requests} requests, {Refused} refused, {Malformed} malformed",
@@ -148,18 +149,6 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
         {
             _connections.TryRemove(client, out _);
             client.Dispose();
-        }
-    }
-
-    private void TryDelete(Action delete)
-    {
-        try
-        {
-            delete();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _log.Debug("Could not remove the policy socket's file: {Reason}", ex.Message);
         }
     }
 }

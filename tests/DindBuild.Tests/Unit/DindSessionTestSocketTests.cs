@@ -20,7 +20,7 @@ public sealed class DindSessionTestSocketTests : IDisposable
     public void Dispose() => _host.Dispose();
 
     [Fact]
-    public async Task Dood_strict_mounts_the_proxy_socket_which_answers_during_the_run_and_is_gone_after_it()
+    public async Task Dood_strict_mounts_the_proxy_socket_which_answers_during_the_run_only_and_teardown_removes_it()
     {
         var engine = _host.Engines.Add(FakeSessionHost.HostSocket);
         string? answer = null;
@@ -30,17 +30,21 @@ public sealed class DindSessionTestSocketTests : IDisposable
             return null;
         };
 
-        await RunTestsAsync(DockerMode.Dood, FakeSessionHost.HostSocket);
+        await using (var session = _host.Continue(_host.Saved(DockerMode.Dood, FakeSessionHost.HostSocket), _host.Options(DockerMode.Dood), _log.Logger))
+        {
+            await session.RunTestsAsync(Cancel);
 
-        var mount = Assert.Single(TestContainer(engine).Mounts, m => m.Kind == MountKind.Bind);
-        Assert.Equal(SessionNames.PolicySocket(_host.SessionId), mount.Source);
-        Assert.Equal("/var/run/docker.sock", mount.Target);
+            var mount = Assert.Single(TestContainer(engine).Mounts, m => m.Kind == MountKind.Bind);
+            Assert.Equal(SessionNames.PolicySocket(_host.SessionId), mount.Source);
+            Assert.Equal("/var/run/docker.sock", mount.Target);
+            Assert.StartsWith("no answer", AskProxy(SessionNames.PolicySocket(_host.SessionId)), StringComparison.Ordinal);
+            await session.TeardownAsync();
+        }
 
         // The fake host socket is no daemon: the proxy says it cannot reach it, naming it.
         Assert.Contains("502", answer, StringComparison.Ordinal);
         Assert.Contains("/fake/host.sock", answer, StringComparison.Ordinal);
-        Assert.False(File.Exists(SessionNames.PolicySocket(_host.SessionId)));
-        Assert.False(Directory.Exists(_host.PrivateDirectory), "dood's private directory was made for the proxy and outlived it");
+        Assert.False(Directory.Exists(_host.PrivateDirectory), "dood's private directory, made for the policy socket, outlived the session");
         Assert.DoesNotContain("permissive:", _log.Text, StringComparison.Ordinal);
         Assert.Contains("went through the socket policy", _log.Text, StringComparison.Ordinal);
     }
@@ -95,7 +99,7 @@ public sealed class DindSessionTestSocketTests : IDisposable
             await session.RunTestsAsync(Cancel);
             Assert.Equal(DindDaemon.PolicySocketInContainer, Assert.Single(TestContainer(daemon).Mounts, m => m.Kind == MountKind.Bind).Source);
             Assert.True(Directory.Exists(_host.PrivateDirectory), "the DinD container's socket directory must stay");
-            Assert.False(File.Exists(Path.Combine(_host.PrivateDirectory, "proxy.sock")));
+            Assert.StartsWith("no answer", AskProxy(Path.Combine(_host.PrivateDirectory, "proxy.sock")), StringComparison.Ordinal);
             await session.KeepAsync(Cancel);
         }
 
