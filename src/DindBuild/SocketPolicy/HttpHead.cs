@@ -160,7 +160,8 @@ internal sealed class HttpHead
         var start = lines[0];
         var firstSpace = start.IndexOf(' ', StringComparison.Ordinal);
         var secondSpace = firstSpace < 0 ? -1 : start.IndexOf(' ', firstSpace + 1);
-        if (firstSpace <= 0 || (isRequest ? secondSpace < 0 || start.IndexOf(' ', secondSpace + 1) >= 0 : false))
+        // A request line has exactly two spaces; a status line's reason phrase may hold more.
+        if (firstSpace <= 0 || (isRequest && (secondSpace < 0 || start.IndexOf(' ', secondSpace + 1) >= 0)))
         {
             throw new HttpFramingException($"a malformed start line '{Printable(start)}'");
         }

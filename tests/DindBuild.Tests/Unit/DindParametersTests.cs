@@ -117,4 +117,16 @@ public sealed class DindParametersTests
     [InlineData("")]
     public void Nonsense_durations_are_refused(string text) =>
         Assert.Throws<FormatException>(() => ParameterValues.Duration(text));
+
+    [Fact]
+    public void The_socket_policy_is_strict_unless_permissive_is_asked_for()
+    {
+        Assert.Equal(TestSocketPolicy.Strict, Read().SocketPolicy);
+        Assert.Equal(TestSocketPolicy.Permissive, Read(new() { ["socket-policy"] = ["permissive"] }).SocketPolicy);
+        Assert.Equal(TestSocketPolicy.Permissive, Read(environment: new() { ["DINDBUILD_SOCKET_POLICY"] = "Permissive" }).SocketPolicy);
+        Assert.Equal(TestSocketPolicy.Strict, new DindSettings(Root).WithSocketPolicy(TestSocketPolicy.Permissive).WithSocketPolicy(TestSocketPolicy.Strict).SocketPolicy);
+
+        var failure = Assert.Throws<DindBuildException>(() => Read(new() { ["socket-policy"] = ["off"] }));
+        Assert.Contains("--socket-policy: 'off' is not one of strict|permissive", failure.Evidence, StringComparison.Ordinal);
+    }
 }
