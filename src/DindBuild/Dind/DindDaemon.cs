@@ -16,6 +16,9 @@ public sealed record DindDaemon(
     /// <summary>Where the DinD container's dockerd also listens; bind-mounted from <see cref="SocketDirectory"/>.</summary>
     public const string SocketDirectoryInContainer = "/run/dindbuild";
 
+    /// <summary>The socket policy proxy's socket as the DinD container sees it (<see cref="Sessions.SessionNames.PolicySocket"/> on the host).</summary>
+    public const string PolicySocketInContainer = SocketDirectoryInContainer + "/proxy.sock";
+
     /// <summary>The server's certificate and key, under <see cref="SocketDirectory"/>: the container sees them the moment they are written.</summary>
     public const string ServerCertificateSubdirectory = "server";
 

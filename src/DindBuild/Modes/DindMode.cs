@@ -22,7 +22,15 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
 
     public DockerMode Kind => DockerMode.Dind;
 
-    public TestDaemonSocket TestSocket => new(context.Options.MountDockerSocket ? SessionNames.DockerSocketPath : null, Required: true);
+    /// <summary>
+    /// The private directory is bind-mounted into the DinD container, so the proxy listens there on
+    /// the build host, forwards to the inner daemon's socket beside it, and the inner daemon mounts
+    /// it into the test container from its side of the mount.
+    /// </summary>
+    public TestDaemonSocket TestSocket(string sessionId) => TestSockets.Choose(
+        context.Options,
+        permissive: () => TestSockets.Raw(SessionNames.DockerSocketPath, required: true, "the tests can start privileged containers and mount the DinD container's filesystem, which the privileged and capabilities profiles make root on this host"),
+        strict: () => TestSockets.Proxied(DindDaemon.PolicySocketInContainer, SessionNames.PolicySocket(sessionId), PrivateSocket(sessionId).UnixSocketPath!, required: true));
 
     public string SamplesNote => "the DinD container did not run in this build process";
 

@@ -12,7 +12,10 @@ internal sealed class DoodMode(ModeContext context, DockerEndpoint socket) : Sha
 {
     public override DockerMode Kind => DockerMode.Dood;
 
-    public override TestDaemonSocket TestSocket => new(Context.Options.MountDockerSocket ? socket.UnixSocketPath : null, Required: true);
+    public override TestDaemonSocket TestSocket(string sessionId) => TestSockets.Choose(
+        Context.Options,
+        permissive: () => TestSockets.Raw(socket.UnixSocketPath!, required: true, "whatever the tests run is root on this host"),
+        strict: () => ProxiedOnThisMachine(sessionId, socket.UnixSocketPath!));
 
     protected override DockerEndpoint? Endpoint => socket;
 

@@ -19,8 +19,17 @@ internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint
 
     public override DockerMode Kind => DockerMode.External;
 
-    /// <summary>The external daemon may have no socket at the usual path (a remote engine): then the tests run without it.</summary>
-    public override TestDaemonSocket TestSocket => new(Context.Options.MountDockerSocket ? SessionNames.DockerSocketPath : null, Required: false);
+    /// <summary>
+    /// Permissive: the daemon's usual socket on its own host, which a remote engine may not have (then
+    /// the tests run without it). Strict: the proxy, when the daemon is a unix socket here; a daemon
+    /// over TCP is another machine or container, where a socket of this process cannot be mounted.
+    /// </summary>
+    public override TestDaemonSocket TestSocket(string sessionId) => TestSockets.Choose(
+        Context.Options,
+        permissive: () => TestSockets.Raw(SessionNames.DockerSocketPath, required: false, "whatever the tests run is root on the daemon's host"),
+        strict: () => _endpoint?.UnixSocketPath is { } path
+            ? ProxiedOnThisMachine(sessionId, path)
+            : TestSockets.Withheld($"external mode: the socket policy proxy runs in this build process, and the daemon at {_endpoint?.DockerHost ?? "DOCKER_HOST"} cannot mount a socket of this machine into the test container"));
 
     protected override DockerEndpoint? Endpoint => _endpoint;
 

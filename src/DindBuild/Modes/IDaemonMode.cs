@@ -33,8 +33,12 @@ public interface IDaemonMode : IAsyncDisposable
     /// <summary>SeedImages: <c>docker save | docker load</c> of the images the build needs into the session daemon, where that means anything.</summary>
     Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
 
-    /// <summary>How the test container reaches the session daemon: a socket path on the daemon's host, and whether it must exist.</summary>
-    TestDaemonSocket TestSocket { get; }
+    /// <summary>
+    /// How the test container reaches the session daemon: which socket it gets (the socket policy
+    /// proxy's where this mode can place it, the daemon's own with <c>--socket-policy permissive</c>,
+    /// or none) and what to say about it.
+    /// </summary>
+    TestDaemonSocket TestSocket(string sessionId);
 
     /// <summary>Teardown: <c>docker rm/volume rm/network rm</c> of everything labelled with the session, on the engine that holds it; returns how many.</summary>
     Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken);
@@ -57,6 +61,3 @@ public interface IDaemonMode : IAsyncDisposable
     /// <summary>The endpoint a kept daemon is reached at from the docker CLI (a docker context), where the session owns a daemon.</summary>
     DockerEndpoint? KeptDaemonEndpoint { get; }
 }
-
-/// <summary>The daemon's socket as a path on the daemon's host, for <c>-v SOURCE:/var/run/docker.sock</c>; null for none.</summary>
-public sealed record TestDaemonSocket(string? Source, bool Required);

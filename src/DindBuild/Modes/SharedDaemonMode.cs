@@ -16,13 +16,22 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
 
     public abstract DockerMode Kind { get; }
 
-    public abstract TestDaemonSocket TestSocket { get; }
+    public abstract TestDaemonSocket TestSocket(string sessionId);
 
     public string SamplesNote => $"{DaemonModes.Name(Kind)} mode has no DinD container";
 
     public DockerEndpoint? KeptDaemonEndpoint => null;
 
     protected ModeContext Context => context;
+
+    /// <summary>
+    /// A daemon reached through a unix socket on this machine may see this process's files: the proxy
+    /// listens in the private directory and the test container mounts that path. Where the daemon
+    /// does not see them (the build in a CI job container), the mount fails and the tests run without
+    /// a socket, saying so — whether it sees them is only known by trying.
+    /// </summary>
+    protected static TestDaemonSocket ProxiedOnThisMachine(string sessionId, string daemonSocket) =>
+        TestSockets.Proxied(SessionNames.PolicySocket(sessionId), SessionNames.PolicySocket(sessionId), daemonSocket, required: false);
 
     public async Task ConnectAsync(CancellationToken cancellationToken) =>
         _daemon ??= await ConnectDaemonAsync(cancellationToken).ConfigureAwait(false);
@@ -59,7 +68,8 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
     {
         _ = cancellationToken;
         var daemon = _daemon ??= context.Engines.Open(Endpoint ?? throw new InvalidOperationException("No session daemon was resolved."));
-        return await new SessionTeardown(daemon, context.Log).TeardownAsync(sessionId, socketDirectory: null).ConfigureAwait(false);
+        // The private directory holds the socket policy's socket, where RunTests made one.
+        return await new SessionTeardown(daemon, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>

@@ -28,4 +28,7 @@ public static class SessionNames
 
     /// <summary>The session's private directory on the build host (0700): the daemon's socket and the client certificates.</summary>
     public static string PrivateDirectory(string sessionId) => Path.Combine(Path.GetTempPath(), $"dindbuild-{sessionId}");
+
+    /// <summary>The socket policy proxy's socket, in the private directory, while RunTests runs.</summary>
+    public static string PolicySocket(string sessionId) => Path.Combine(PrivateDirectory(sessionId), "proxy.sock");
 }

@@ -17,6 +17,8 @@ public static class DindParameters
             s => s.DockerSocket, (s, v) => s.WithDockerSocket(AbsolutePath(v))),
         new("mount-docker-socket", "Mount the session daemon's socket into the test container at /var/run/docker.sock",
             s => s.MountDockerSocket ? "true" : "false", (s, v) => s.WithMountDockerSocket(ParameterValues.Boolean(v))) { IsSwitch = true },
+        new("socket-policy", $"What the test container's Docker socket allows: {ParameterValues.Names<TestSocketPolicy>()} (strict: through a policy proxy that refuses privileged and host-reaching containers and labels what the tests create; permissive: the daemon's raw socket, root there)",
+            s => s.SocketPolicy.ToString().ToLowerInvariant(), (s, v) => s.WithSocketPolicy(ParameterValues.Enum<TestSocketPolicy>(v))),
         new("dind-image", "Image the DinD daemon runs in; the default falls back to an image built from Debian packages when it cannot be pulled",
             s => s.DindImage, (s, v) => s.WithDindImage(NonEmpty(v))),
         new("context", "Build context directory (relative to the repository root)",

@@ -132,6 +132,13 @@ public sealed record DindSettings
     /// <summary>Mount the session daemon's socket into the test container, so tests that use Docker work.</summary>
     public bool MountDockerSocket { get; init; } = true;
 
+    /// <summary>
+    /// Strict: the test container's socket goes through the socket policy proxy (no privileged or
+    /// host-reaching containers; whatever the tests create is labelled with the session). Permissive:
+    /// the session daemon's raw socket, as before — whatever the tests run is root there.
+    /// </summary>
+    public TestSocketPolicy SocketPolicy { get; init; } = TestSocketPolicy.Strict;
+
     public string DockerfilePath => Path.Combine(ContextDirectory, Dockerfile);
 
     public DindSettings WithDockerMode(DockerMode mode) => this with { DockerMode = mode };
@@ -197,6 +204,8 @@ public sealed record DindSettings
     public DindSettings WithDockerSocket(string path) => this with { DockerSocket = path };
 
     public DindSettings WithMountDockerSocket(bool mount) => this with { MountDockerSocket = mount };
+
+    public DindSettings WithSocketPolicy(TestSocketPolicy policy) => this with { SocketPolicy = policy };
 
     private string Resolve(string path) => Path.GetFullPath(Path.Combine(RepositoryRoot, path));
 

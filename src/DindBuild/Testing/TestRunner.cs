@@ -93,8 +93,9 @@ internal sealed class TestRunner(IDockerEngine engine, ILogger log)
     }
 
     /// <summary>
-    /// With the session daemon's socket mounted, so tests that use Docker reach "their" daemon. An
-    /// external daemon may have no socket at the usual path; then the tests run without it.
+    /// With the socket mounted, so tests that use Docker reach "their" daemon. Where the daemon may be
+    /// unable to mount it (an external daemon without the usual socket; a daemon that does not see
+    /// the policy socket's file), the tests run without it, with a warning.
     /// </summary>
     private async Task<string> CreateAsync(ContainerSpec spec, TestRunRequest request, CancellationToken cancellationToken)
     {
@@ -110,7 +111,10 @@ internal sealed class TestRunner(IDockerEngine engine, ILogger log)
         }
         catch (DockerOperationException ex) when (!request.DaemonSocketRequired)
         {
-            log.Warning("The daemon's socket {Socket} cannot be mounted into the test container ({Reason}); tests that use Docker will not find it", socket, ex.EngineMessage);
+            log.Warning(
+                "{WithoutSocket} ({Reason})",
+                request.WithoutSocket ?? $"The socket {socket} cannot be mounted into the test container; tests that use Docker will not find it",
+                ex.EngineMessage);
             return await engine.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -143,6 +147,9 @@ internal sealed record TestRunRequest(
 
     /// <summary>When false, a socket that cannot be mounted is a warning, not a failure.</summary>
     public bool DaemonSocketRequired { get; init; } = true;
+
+    /// <summary>That warning: why the tests then run without a socket, and how to opt in to one.</summary>
+    public string? WithoutSocket { get; init; }
 
     public string Owner { get; init; } = ProcessOwner.Current;
 }

@@ -32,6 +32,9 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
     /// <summary>The exception an operation (e.g. <c>container.create</c>, <c>image.build</c>) throws instead of working; the function may change state first.</summary>
     public Dictionary<string, Func<Exception>> Failures { get; } = [];
 
+    /// <summary>Called with each container's spec as it is created, before the create succeeds; an exception it returns fails the create.</summary>
+    public Func<ContainerSpec, Exception?>? OnCreate { get; set; }
+
     /// <summary>The exit code the next <c>docker wait</c> reports (the tests' outcome).</summary>
     public long TestExitCode { get; set; }
 
@@ -112,7 +115,12 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
             throw new DockerOperationException("docker create", $"Conflict. The container name \"/{name}\" is already in use");
         }
 
-        var container = new FakeContainer(NewId(), spec.Name ?? NewId(), spec.Labels);
+        if (OnCreate?.Invoke(spec) is { } refused)
+        {
+            throw refused;
+        }
+
+        var container = new FakeContainer(NewId(), spec.Name ?? NewId(), spec.Labels) { Mounts = spec.Mounts };
         _containers.Add(container);
         return container.Id;
     }

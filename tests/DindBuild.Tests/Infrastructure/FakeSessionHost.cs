@@ -77,6 +77,8 @@ internal sealed class FakeSessionHost : IDisposable
 
     public DindSession Continue(SessionState saved, DockerMode mode = DockerMode.Auto) => DindSession.Continue(saved, Options(mode), Logger.None, Services());
 
+    public DindSession Continue(SessionState saved, DindSettings options, Serilog.ILogger log) => DindSession.Continue(saved, options, log, Services());
+
     /// <summary>A session an earlier process started in <paramref name="mode"/> at <paramref name="dockerHost"/>, its image built.</summary>
     public SessionState Saved(DockerMode mode, string dockerHost) => new(SessionId, mode, dockerHost, null) { BuiltImageId = "sha256:built" };
 

@@ -69,6 +69,26 @@ public sealed class SecurityTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task The_capabilities_profile_keeps_proc_sys_read_only_and_inner_containers_still_run()
+    {
+        engine.RequireEngine();
+        var settings = new DindSettings(RepositoryRoot.Path).WithPrivilegeProfile(PrivilegeProfile.Capabilities).WithTestCommand("python3 -c 'print(\"inner container ran\")'").WithTestReportRequired(false);
+        var log = new CapturingLog(new SecretMasker());
+        await using var pipeline = DindSession.Create(settings, log.Logger, SessionSteps.Services(log.Logger) with { Masker = log.Masker });
+        await SessionSteps.StartAndBuildAsync(pipeline);
+        var container = pipeline.State.Daemon!.ContainerId;
+
+        var write = await DockerCli.RunAsync(["exec", container, "sh", "-c", "echo '|/bin/sh' > /proc/sys/kernel/core_pattern"]);
+        var masked = await DockerCli.OutputAsync(["inspect", "--format", "{{json .HostConfig.MaskedPaths}}", container]);
+        await pipeline.RunTestsAsync(Cancel);
+
+        Assert.NotEqual(0, write.ExitCode);
+        Assert.Contains("Read-only file system", write.StandardError, StringComparison.Ordinal);
+        Assert.Contains("/proc/kcore", masked, StringComparison.Ordinal);
+        Assert.Contains("inner container ran", log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Artifact_entries_that_would_escape_are_refused_and_the_rest_is_exported()
     {
         engine.RequireEngine();

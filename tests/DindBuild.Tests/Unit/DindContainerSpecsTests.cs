@@ -32,7 +32,8 @@ public sealed class DindContainerSpecsTests
         Assert.DoesNotContain("SYS_PTRACE", spec.CapabilitiesToAdd);
         Assert.Contains("seccomp=unconfined", spec.SecurityOptions);
         Assert.Contains("apparmor=unconfined", spec.SecurityOptions);
-        Assert.True(spec.UnconfinedSystemPaths);
+        Assert.False(spec.UnconfinedSystemPaths);
+        Assert.Contains("DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1", spec.Environment);
     }
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class DindContainerSpecsTests
         Assert.Contains("--tls=false", spec.Command!.Value);
         Assert.DoesNotContain(spec.Command.Value, argument => argument.StartsWith("--host=tcp://", StringComparison.Ordinal));
         Assert.Empty(spec.PublishedPorts);
-        Assert.Empty(spec.Environment);
+        Assert.DoesNotContain(spec.Environment, variable => variable.StartsWith("DINDBUILD_TLS_DIR=", StringComparison.Ordinal));
     }
 
     [Fact]

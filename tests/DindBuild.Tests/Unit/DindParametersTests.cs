@@ -138,4 +138,16 @@ public sealed class DindParametersTests
         Assert.Equal(FailureKind.BadParameters, ex.Kind);
         Assert.Contains($"--artifacts-max-entries: '{value}' is not a number of entries", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_socket_policy_is_strict_unless_permissive_is_asked_for()
+    {
+        Assert.Equal(TestSocketPolicy.Strict, Read().SocketPolicy);
+        Assert.Equal(TestSocketPolicy.Permissive, Read(new() { ["socket-policy"] = ["permissive"] }).SocketPolicy);
+        Assert.Equal(TestSocketPolicy.Permissive, Read(environment: new() { ["DINDBUILD_SOCKET_POLICY"] = "Permissive" }).SocketPolicy);
+        Assert.Equal(TestSocketPolicy.Strict, new DindSettings(Root).WithSocketPolicy(TestSocketPolicy.Permissive).WithSocketPolicy(TestSocketPolicy.Strict).SocketPolicy);
+
+        var failure = Assert.Throws<DindBuildException>(() => Read(new() { ["socket-policy"] = ["off"] }));
+        Assert.Contains("--socket-policy: 'off' is not one of strict|permissive", failure.Evidence, StringComparison.Ordinal);
+    }
 }

@@ -1,4 +1,5 @@
 using DindBuild.Diagnostics;
+using DindBuild.SocketPolicy;
 using DindBuild.Testing;
 
 namespace DindBuild.Sessions;
@@ -7,7 +8,8 @@ public sealed partial class DindSession
 {
     /// <summary>
     /// RunTests: the tests in a container from the built image, with a volume at the artifacts path
-    /// and the session daemon's socket where the mode gives one. Failed tests are exported at once, as
+    /// and, where the mode gives one, a Docker socket: the socket policy proxy's (strict), or the
+    /// session daemon's own (<c>--socket-policy permissive</c>). Failed tests are exported at once, as
     /// the next step (their reports are what is needed), then the failure is thrown. Runs again in a kept session.
     /// </summary>
     public async Task RunTestsAsync(CancellationToken cancellationToken)
@@ -43,14 +45,29 @@ public sealed partial class DindSession
             $"RunTests needs the image built by BuildImage in session {Id}, and none was built.",
             null,
             "run BuildImage first (or './build.sh RunTests' without '--exclusive').");
-        var socket = _mode.TestSocket;
+        var socket = _mode.TestSocket(Id);
         var request = new TestRunRequest(Id, image, Options.TestCommand, Options.TestEnvironment, SessionNames.ArtifactsVolume(Id), Options.ContainerArtifactsPath, Options.TestTimeout)
         {
             DaemonSocketSource = socket.Source,
             DaemonSocketRequired = socket.Required,
+            WithoutSocket = socket.WithoutSocket,
             Owner = _services.Owner,
         };
-        var result = await new TestRunner(daemon, _log).RunAsync(request, cancellationToken).ConfigureAwait(false);
+        if (socket.Warning is { } warning)
+        {
+            _log.Warning("{Warning}", warning);
+        }
+
+        TestRunResult result;
+
+        // For as long as the tests run, and no longer: what they left running loses its socket, and teardown removes it.
+        await using (var proxy = socket.Policy is { } policy
+            ? SocketPolicyProxy.Start(policy.ListenPath, policy.DaemonSocketPath, Id, _services.Owner, socket.Source!, _log)
+            : null)
+        {
+            result = await new TestRunner(daemon, _log).RunAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
         TestResult = result;
         ExportedArtifacts = null;
         _state = _state with { TestContainerId = result.ContainerId, TestsPassed = result.Passed, ExportedTestContainerId = null };
