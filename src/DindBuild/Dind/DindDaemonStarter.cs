@@ -32,9 +32,14 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
             throw new DindBuildException(FailureKind.BadParameters, "The 'dind' mode needs a Linux Docker host.", null, "use '--docker-mode external' with a Linux engine.");
         }
 
-        var socketDirectory = SessionNames.PrivateDirectory(sessionId);
+        // A network of its own: containers of other runs on the default bridge cannot reach this daemon.
+        // Created before the private directory, so that a run killed in between leaves a labelled
+        // resource by which the reaper finds the directory too.
+        var network = SessionNames.Network(sessionId);
+        await ResourceCreation.RunAsync(ct => host.Networks.CreateAsync(network, SessionLabels.For(sessionId, "network", options.Owner), ct), cancellationToken).ConfigureAwait(false);
 
         // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
+        var socketDirectory = SessionNames.PrivateDirectory(sessionId);
         PrivateFiles.CreateDirectory(socketDirectory);
 
         // A certificate left by an earlier start of this session would let dockerd start on the wrong one.
@@ -43,10 +48,6 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         {
             Directory.Delete(staleServerCertificates, recursive: true);
         }
-
-        // A network of its own: containers of other runs on the default bridge cannot reach this daemon.
-        var network = SessionNames.Network(sessionId);
-        await host.Networks.CreateAsync(network, SessionLabels.For(sessionId, "network", options.Owner), cancellationToken).ConfigureAwait(false);
 
         Task<DindDaemon> StartOn(string dataVolume) => StartWithProfileAsync(sessionId, image, requested, dataVolume, socketDirectory, network, options, cancellationToken);
         var daemon = options.CacheVolume is { } cache
@@ -63,7 +64,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         }
 
         var dataVolume = SessionNames.DataVolume(sessionId);
-        await host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data", options.Owner), cancellationToken).ConfigureAwait(false);
+        await ResourceCreation.RunAsync(ct => host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data", options.Owner), ct), cancellationToken).ConfigureAwait(false);
         return dataVolume;
     }
 
@@ -224,6 +225,8 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
         var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments);
+        // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
+        log.Information("Creating DinD container {Name}", spec.Name);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -254,7 +257,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         {
             try
             {
-                return await host.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+                return await ResourceCreation.RunAsync(ct => host.Containers.CreateAsync(spec, ct), cancellationToken).ConfigureAwait(false);
             }
             catch (DockerOperationException ex) when (UnknownCapability().Match(ex.EngineMessage) is { Success: true } match
                 && spec.CapabilitiesToAdd.Contains(match.Groups["name"].Value))

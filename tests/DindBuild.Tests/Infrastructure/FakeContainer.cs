@@ -25,6 +25,9 @@ internal sealed class FakeContainer(string id, string name, IReadOnlyDictionary<
 
     public string Log { get; set; } = "";
 
+    /// <summary>The named volumes it mounts.</summary>
+    public IReadOnlyList<string> Volumes { get; init; } = [];
+
     public ContainerStatus Status => new(Id, Name, Running, ExitCode, Running ? "running" : "exited", null, OomKilled);
 
     /// <summary>As <c>docker kill</c> or the OOM killer would leave it.</summary>

@@ -38,6 +38,18 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
     /// <summary>The files <c>docker cp CONTAINER:PATH -</c> returns under PATH.</summary>
     public Dictionary<string, string> ArchiveFiles { get; } = new() { ["report.txt"] = "ok" };
 
+    /// <summary>
+    /// When set, a container create answers only once this completes, and a cancelled caller stops
+    /// listening without stopping the create — as a real engine does with an abandoned HTTP request.
+    /// </summary>
+    public TaskCompletionSource? CreateGate { get; set; }
+
+    /// <summary>Completes when a container create arrives while <see cref="CreateGate"/> is set.</summary>
+    public TaskCompletionSource CreateArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the engine has finished a gated create, whether or not anyone still listened.</summary>
+    public TaskCompletionSource EngineSideCreateDone { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>This engine's calls, in order.</summary>
     public IReadOnlyList<EngineCall> Calls
     {
@@ -70,6 +82,8 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
     }
 
     public void AddVolume(string name, string sessionId) => _volumes[name] = Labels(sessionId);
+
+    public void AddImage(string name) => _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, new Dictionary<string, string>());
 
     public string AddNetwork(string sessionId)
     {
@@ -107,14 +121,20 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
     async Task<string> IDockerContainers.CreateAsync(ContainerSpec spec, CancellationToken cancellationToken)
     {
         await Call("container.create", spec.Name ?? spec.Image);
-        if (spec.Name is { } name && Find(name) is not null)
+        if (CreateGate is not { } gate)
         {
-            throw new DockerOperationException("docker create", $"Conflict. The container name \"/{name}\" is already in use");
+            return Create(spec);
         }
 
-        var container = new FakeContainer(NewId(), spec.Name ?? NewId(), spec.Labels);
-        _containers.Add(container);
-        return container.Id;
+        CreateArrived.TrySetResult();
+        var engineSide = Task.Run(async () =>
+        {
+            await gate.Task;
+            var id = Create(spec);
+            EngineSideCreateDone.TrySetResult();
+            return id;
+        });
+        return await engineSide.WaitAsync(cancellationToken);
     }
 
     async Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken)
@@ -176,12 +196,18 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
         return Find(id) is null ? null : Tar(Path.GetFileName(path.TrimEnd('/')));
     }
 
-    Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken) => throw new NotSupportedException();
+    async Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken)
+    {
+        await Call("container.putarchive", $"{id}:{directory}");
+        Require(id);
+        await tar.CopyToAsync(Stream.Null, cancellationToken);
+    }
 
     Task<IReadOnlyList<string>> IDockerContainers.ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken) =>
         List("container.list", [.. _containers.Where(c => c.Labels.GetValueOrDefault(key) == value).Select(c => c.Id)]);
 
-    Task<IReadOnlyList<string>> IDockerContainers.ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken) => throw new NotSupportedException();
+    Task<IReadOnlyList<string>> IDockerContainers.ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken) =>
+        List("container.list", [.. _containers.Where(c => c.Running && c.Volumes.Contains(volume)).Select(c => c.Id)]);
 
     Task<IReadOnlyList<LabelledResource>> IDockerContainers.ListWithLabelAsync(string key, CancellationToken cancellationToken) =>
         List<LabelledResource>("container.list", [.. _containers.Where(c => c.Labels.ContainsKey(key)).Select(c => new LabelledResource(c.Id, c.Labels))]);
@@ -250,6 +276,25 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
 
     /// <summary>Labels as a session's resources carry them; owned by <see cref="ProcessOwner.Kept"/>, so no reaper takes them.</summary>
     private static ImmutableDictionary<string, string> Labels(string sessionId) => SessionLabels.For(sessionId, "fake", ProcessOwner.Kept);
+
+    private string Create(ContainerSpec spec)
+    {
+        if (spec.Name is { } name && Find(name) is not null)
+        {
+            throw new DockerOperationException("docker create", $"Conflict. The container name \"/{name}\" is already in use");
+        }
+
+        var container = new FakeContainer(NewId(), spec.Name ?? NewId(), spec.Labels)
+        {
+            Volumes = [.. spec.Mounts.Where(mount => mount.Kind == MountKind.Volume).Select(mount => mount.Source)],
+        };
+        lock (_containers)
+        {
+            _containers.Add(container);
+        }
+
+        return container.Id;
+    }
 
     private string NewId() => $"{Interlocked.Increment(ref _nextId):x4}{Guid.NewGuid():N}";
 

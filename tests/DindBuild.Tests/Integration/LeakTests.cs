@@ -60,6 +60,39 @@ public sealed class LeakTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Signals_while_the_DinD_container_is_created_leave_nothing_behind_after_one_Reap()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var sessions = new List<string>();
+        foreach (var signal in new[] { "INT", "TERM", "KILL" })
+        {
+            var session = BuildScript.NewSessionId();
+            var run = await BuildScript.RunAsync(
+                ["DindTest", "--session-id", session, "--artifacts-dir", artifacts.Combine(session)],
+                interruptWhen: line => line.Contains("Creating DinD container", StringComparison.Ordinal),
+                signal);
+            Assert.True(run.Interrupted, $"{signal}: the container was never created:\n{run.Output}");
+            if (signal != "KILL")
+            {
+                // The build tore down itself, the create it interrupted included: nothing waits for the reaper.
+                Assert.True(run.ExitCode == 130, $"{signal}: exit code {run.ExitCode}\n{run.Output}");
+                await AssertNothingLeftAsync(session);
+            }
+
+            sessions.Add(session);
+        }
+
+        var reap = await BuildScript.RunAsync(["Reap", "--artifacts-dir", artifacts.Combine("reap")]);
+
+        Assert.True(reap.ExitCode == 0, reap.Output);
+        foreach (var session in sessions)
+        {
+            await AssertNothingLeftAsync(session);
+        }
+    }
+
+    [Fact]
     public async Task Four_runs_at_once_on_one_host_all_succeed_without_collisions()
     {
         engine.RequireEngine();
@@ -90,5 +123,14 @@ public sealed class LeakTests(EngineFixture engine)
         Assert.Equal(4, run.ExitCode);
         Assert.Contains("RUN echo broken && exit 7", run.Output, StringComparison.Ordinal);
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+    }
+
+    /// <summary>No labelled resource, private directory, saved session or docker context of the session.</summary>
+    private static async Task AssertNothingLeftAsync(string session)
+    {
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), $"dindbuild-{session}")), $"the private directory of {session} is left");
+        Assert.False(File.Exists(Path.Combine(RepositoryRoot.Path, ".dindbuild", "sessions", session + ".json")), $"the saved state of {session} is left");
+        Assert.DoesNotContain($"dindbuild-{session}", await DockerCli.OutputAsync(["context", "ls", "--format", "{{.Name}}"]), StringComparison.Ordinal);
     }
 }
