@@ -4,7 +4,6 @@ using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using DindBuild.IO;
 using DindBuild.Sessions;
-using DindBuild.Provisioning;
 using DindBuild.Readiness;
 using DindBuild.Settings;
 using DindBuild.Tls;
@@ -51,7 +50,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
 
         Task<DindDaemon> StartOn(string dataVolume) => StartWithProfileAsync(sessionId, image, requested, dataVolume, socketDirectory, network, options, cancellationToken);
         var daemon = options.CacheVolume is { } cache
-            ? await StartOnCacheAsync(cache, options, StartOn, ephemeral: () => CreateEphemeralVolumeAsync(sessionId, options, cancellationToken), cancellationToken).ConfigureAwait(false)
+            ? await new CacheVolumeStart(host, log).StartAsync(cache, image, options, StartOn, ephemeral: () => CreateEphemeralVolumeAsync(sessionId, options, cancellationToken), cancellationToken).ConfigureAwait(false)
             : await StartOn(await CreateEphemeralVolumeAsync(sessionId, options, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         return options.Tls ? await SecureAsync(daemon, options, cancellationToken).ConfigureAwait(false) : daemon;
     }
@@ -66,62 +65,6 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         var dataVolume = SessionNames.DataVolume(sessionId);
         await ResourceCreation.RunAsync(ct => host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data", options.Owner), ct), cancellationToken).ConfigureAwait(false);
         return dataVolume;
-    }
-
-    /// <summary>
-    /// One daemon at a time per cache volume — two daemons on one data root corrupt it. "In use" is
-    /// a running container that mounts the volume, which holds across build processes; a host lock
-    /// makes check-and-start atomic between runs starting at the same moment.
-    /// </summary>
-    private async Task<DindDaemon> StartOnCacheAsync(string cache, DindOptions options, Func<string, Task<DindDaemon>> startOn, Func<Task<string>> ephemeral, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + options.CacheWait;
-        var announced = false;
-        while (true)
-        {
-            using (await HostFileLock.AcquireAsync(Path.Combine(Path.GetTempPath(), $"dindbuild-cache-{cache}.lock"), options.CacheWait, cancellationToken).ConfigureAwait(false))
-            {
-                var users = await host.Containers.ListRunningUsingVolumeAsync(cache, cancellationToken).ConfigureAwait(false);
-                if (users.Count == 0)
-                {
-                    if (!await host.Volumes.ExistsAsync(cache, cancellationToken).ConfigureAwait(false))
-                    {
-                        // Not session-labelled: the cache outlives every session's teardown.
-                        await host.Volumes.CreateAsync(cache, new Dictionary<string, string> { ["org.dindbuild.cache"] = cache }, cancellationToken).ConfigureAwait(false);
-                        log.Information("Created the cache volume {Cache}", cache);
-                    }
-                    else
-                    {
-                        log.Information("Using the cache volume {Cache} as the daemon's data root", cache);
-                    }
-
-                    return await startOn(cache).ConfigureAwait(false);
-                }
-
-                if (DateTime.UtcNow >= deadline)
-                {
-                    if (options.CacheFallbackToEphemeral)
-                    {
-                        log.Warning("The cache volume {Cache} is still in use by {Containers} after {Wait}; running on an ephemeral data root (no layer cache)", cache, string.Join(", ", users.Select(id => id[..12])), options.CacheWait);
-                        return await startOn(await ephemeral().ConfigureAwait(false)).ConfigureAwait(false);
-                    }
-
-                    throw new DindBuildException(
-                        FailureKind.Infrastructure,
-                        $"The cache volume {cache} is in use by another daemon and was not released within {options.CacheWait}.",
-                        $"running containers mounting it: {string.Join(", ", users.Select(id => id[..12]))}",
-                        "wait for that run to end, give this run another '--cache-volume', raise '--cache-wait', or pass '--cache-busy ephemeral'.");
-                }
-
-                if (!announced)
-                {
-                    log.Information("The cache volume {Cache} is in use by another daemon; waiting up to {Wait}", cache, options.CacheWait);
-                    announced = true;
-                }
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private async Task<DindDaemon> StartWithProfileAsync(string sessionId, string image, PrivilegeProfile requested, string dataVolume, string socketDirectory, string network, DindOptions options, CancellationToken cancellationToken)

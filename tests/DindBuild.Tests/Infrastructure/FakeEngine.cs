@@ -81,6 +81,14 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
         return container;
     }
 
+    /// <summary>A container with exactly these labels (no session's), stopped.</summary>
+    public FakeContainer AddContainer(string name, IReadOnlyDictionary<string, string> labels)
+    {
+        var container = new FakeContainer(NewId(), name, labels);
+        _containers.Add(container);
+        return container;
+    }
+
     public void AddVolume(string name, string sessionId) => _volumes[name] = Labels(sessionId);
 
     public void AddImage(string name) => _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, new Dictionary<string, string>());
