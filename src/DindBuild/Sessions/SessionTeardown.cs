@@ -13,6 +13,12 @@ internal sealed class SessionTeardown(IDockerEngine engine, ILogger log)
 {
     private static readonly TimeSpan PerResourceTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>Whether the engine holds any container, volume or network labelled with the session.</summary>
+    public async Task<bool> AnyLeftAsync(string sessionId, CancellationToken cancellationToken) =>
+        (await engine.Containers.ListIdsByLabelAsync(SessionLabels.Session, sessionId, cancellationToken).ConfigureAwait(false)).Count > 0
+        || (await engine.Volumes.ListNamesByLabelAsync(SessionLabels.Session, sessionId, cancellationToken).ConfigureAwait(false)).Count > 0
+        || (await engine.Networks.ListIdsByLabelAsync(SessionLabels.Session, sessionId, cancellationToken).ConfigureAwait(false)).Count > 0;
+
     public async Task<int> TeardownAsync(string sessionId, string? socketDirectory)
     {
         var failures = new List<string>();
