@@ -111,6 +111,41 @@ public sealed class LeakTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Parallel_runs_in_one_artifacts_directory_are_refused_naming_the_run_that_has_it()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var first = BuildScript.NewSessionId();
+        var running = await RunningBuild.StartAsync(
+            ["DindTest", "--session-id", first, "--artifacts-dir", artifacts.Path, "--test-command", "echo tests-started; sleep 600"],
+            "test │ tests-started");
+        var owner = await DockerCli.OutputAsync(["inspect", "--format", "{{index .Config.Labels \"org.dindbuild.owner\"}}", $"dindbuild-{first}"]);
+        var others = new[] { BuildScript.NewSessionId(), BuildScript.NewSessionId() };
+
+        var refused = await Task.WhenAll(others.Select(session => BuildScript.RunAsync(["DindTest", "--session-id", session, "--artifacts-dir", artifacts.Path])));
+        var reap = await BuildScript.RunAsync(["Reap", "--artifacts-dir", artifacts.Path]);
+
+        foreach (var (run, session) in refused.Zip(others))
+        {
+            Assert.Equal(2, run.ExitCode);
+            Assert.Contains($"The artifacts directory {artifacts.Path} is in use by another DindBuild run: pid {owner.Split(':')[1]} (DindTest, session {first})", run.Output, StringComparison.Ordinal);
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        }
+
+        // Reap beside a run is never refused, and writes nothing into its directory.
+        Assert.True(reap.ExitCode == 0, reap.Output);
+        var log = await File.ReadAllTextAsync(Path.Combine(artifacts.Path, "dindbuild-log.jsonl"), TestContext.Current.CancellationToken);
+        Assert.Contains(first, log, StringComparison.Ordinal);
+        Assert.Contains("tests-started", log, StringComparison.Ordinal);
+        Assert.All(others, session => Assert.DoesNotContain(session, log, StringComparison.Ordinal));
+        Assert.DoesNotContain("Reaped", log, StringComparison.Ordinal);
+
+        await RunningBuild.InterruptOwnerOfAsync($"dindbuild-{first}");
+        Assert.Equal(130, (await running).ExitCode);
+        Assert.Empty(Directory.EnumerateFiles(artifacts.Path, "*.lock", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task A_failing_build_exits_with_the_build_failure_code_and_names_the_step()
     {
         engine.RequireEngine();
