@@ -11,7 +11,7 @@ namespace DindBuild.Tests.Infrastructure;
 /// (shared with the other engines of a <see cref="FakeEngines"/>), and a failure to inject per
 /// operation. What no step of a session needs (pull, save, load, import) throws.
 /// </summary>
-internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? journal = null)
+internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? journal = null)
     : IDockerEngine, IDockerSystem, IDockerContainers, IDockerImages, IDockerVolumes, IDockerNetworks
 {
     private readonly List<EngineCall> _journal = journal ?? [];
@@ -37,18 +37,6 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
 
     /// <summary>The files <c>docker cp CONTAINER:PATH -</c> returns under PATH.</summary>
     public Dictionary<string, string> ArchiveFiles { get; } = new() { ["report.txt"] = "ok" };
-
-    /// <summary>
-    /// When set, a container create answers only once this completes, and a cancelled caller stops
-    /// listening without stopping the create — as a real engine does with an abandoned HTTP request.
-    /// </summary>
-    public TaskCompletionSource? CreateGate { get; set; }
-
-    /// <summary>Completes when a container create arrives while <see cref="CreateGate"/> is set.</summary>
-    public TaskCompletionSource CreateArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Completes when the engine has finished a gated create, whether or not anyone still listened.</summary>
-    public TaskCompletionSource EngineSideCreateDone { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>This engine's calls, in order.</summary>
     public IReadOnlyList<EngineCall> Calls
@@ -124,25 +112,6 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
     {
         await Call("info", "");
         return new EngineInfo("FAKE", "fake", "overlay2", "2", "/var/lib/docker", "Fake Linux");
-    }
-
-    async Task<string> IDockerContainers.CreateAsync(ContainerSpec spec, CancellationToken cancellationToken)
-    {
-        await Call("container.create", spec.Name ?? spec.Image);
-        if (CreateGate is not { } gate)
-        {
-            return Create(spec);
-        }
-
-        CreateArrived.TrySetResult();
-        var engineSide = Task.Run(async () =>
-        {
-            await gate.Task;
-            var id = Create(spec);
-            EngineSideCreateDone.TrySetResult();
-            return id;
-        });
-        return await engineSide.WaitAsync(cancellationToken);
     }
 
     async Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken)
@@ -284,25 +253,6 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
 
     /// <summary>Labels as a session's resources carry them; owned by <see cref="ProcessOwner.Kept"/>, so no reaper takes them.</summary>
     private static ImmutableDictionary<string, string> Labels(string sessionId) => SessionLabels.For(sessionId, "fake", ProcessOwner.Kept);
-
-    private string Create(ContainerSpec spec)
-    {
-        if (spec.Name is { } name && Find(name) is not null)
-        {
-            throw new DockerOperationException("docker create", $"Conflict. The container name \"/{name}\" is already in use");
-        }
-
-        var container = new FakeContainer(NewId(), spec.Name ?? NewId(), spec.Labels)
-        {
-            Volumes = [.. spec.Mounts.Where(mount => mount.Kind == MountKind.Volume).Select(mount => mount.Source)],
-        };
-        lock (_containers)
-        {
-            _containers.Add(container);
-        }
-
-        return container.Id;
-    }
 
     private string NewId() => $"{Interlocked.Increment(ref _nextId):x4}{Guid.NewGuid():N}";
 
