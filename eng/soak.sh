@@ -11,6 +11,8 @@
 # files, saved sessions.
 # Usage: eng/soak.sh [CYCLES]   (default 50; about 15 s a cycle on a 2-core machine)
 set -uo pipefail
+# Job control: without it, bash starts background jobs with SIGINT ignored, and the INT cycles would signal nothing.
+set -m
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cycles=${1:-50}
@@ -34,7 +36,7 @@ leftovers() {
   ls -d "$tmp/dindbuild-$prefix"* 2>/dev/null | sed 's/^/directory /'
   docker context ls --format '{{.Name}}' | grep "^dindbuild-$prefix" | sed 's/^/context /'
   ls .dindbuild/sessions/"$prefix"*.json 2>/dev/null | sed 's/^/saved-session /'
-  { find "$tmp" -maxdepth 1 -name 'dindbuild-*.lock' -newer "$since"
+  { find "$tmp" -maxdepth 1 -name "dindbuild-*$prefix*.lock"
     find .dindbuild "$run_dir" -name '*.lock'; } 2>/dev/null | sed 's/^/lock-file /'
 }
 
@@ -85,7 +87,8 @@ for cycle in $(seq 1 "$cycles"); do
         wait "$pid"; code=$?
         count[$sig]=$((count[$sig] + 1))
         [[ $when == create ]] && count[at-create]=$((count[at-create] + 1))
-        reached=$(grep -o 'Creating DinD container\|Started DinD container\|DinD daemon ready\|The Dockerfile needs\|build │ Step\|tests-started\|Exported\|Teardown removed' "$log" | tail -n 1)
+        # The last step reached before the signal was noticed (a KILL is never noticed: the whole log).
+        reached=$(sed '/received: stopping/q' "$log" | grep -o 'Creating DinD container\|Started DinD container\|DinD daemon ready\|The Dockerfile needs\|build │ Step\|tests-started\|Exported\|Teardown removed' | tail -n 1)
         echo "cycle $cycle: $sig ($when) after '${reached:-start-up}', exit $code"
         if [[ $sig != KILL ]]; then
           [[ $code == 0 || $code == 130 || $code == 143 ]] || fail "a $sig run exited $code"
@@ -122,4 +125,5 @@ leaked=$(grep -c . <<<"$left")
 docker volume rm -f "$cache" >/dev/null 2>&1
 echo "$left" | sed '/^$/d; s/^/left: /'
 echo "soak: $cycles cycles in $(( $(date +%s) - started_at )) s: ${count[completed]} completed, ${count[KILL]} KILL, ${count[TERM]} TERM, ${count[INT]} INT (${count[at-create]} at the DinD container's create), ${count[steps]} step by step; ${count[failed]} failed; left by TERM/INT runs before Reap: ${count[left-by-signalled]}; left after Reap: $leaked"
-[[ $leaked -eq 0 && ${count[failed]} -eq 0 ]]
+[[ $leaked -eq 0 && ${count[failed]} -eq 0 ]] || exit 1
+rm -rf "$run_dir"
