@@ -25,7 +25,8 @@ engine_dir="$root/.dindbuild/engine"
 mkdir -p "$root/.dindbuild"
 
 # One bootstrap at a time: parallel runs must not publish over an engine another run has loaded.
-exec 9>"$root/.dindbuild/bootstrap.lock"
+# The lock is on the directory itself, so no lock file is left behind, and the kernel drops it when we exit.
+exec 9<"$root/.dindbuild"
 flock 9
 
 if ! restore_log=$(dotnet tool restore 2>&1); then

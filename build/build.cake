@@ -18,6 +18,7 @@ var repositoryRoot = MakeAbsolute(Directory("..")).FullPath;
 var masker = new SecretMasker();
 var wholeRun = string.Equals(target, "DindTest", StringComparison.OrdinalIgnoreCase);
 DindSettings settings;
+ArtifactsDirectoryLock artifacts;
 try
 {
     // Cake accepts unknown options silently ('--dry-run' ran the real pipeline): every name must be ours or Cake's.
@@ -29,6 +30,11 @@ try
 
     // Before any daemon starts: a missing context or Dockerfile, an unknown stage, an unwritable artifacts directory.
     BuildRun.CheckInputs(settings, target, exclusive: HasArgument("exclusive") || HasArgument("e"));
+
+    // Before the JSON log is opened (DindTest empties it): a second run in the same artifacts directory is refused here.
+    // --tree, --description and --dryrun run no task: like Help, they neither lock nor log there.
+    var showsOnly = HasArgument("tree") || HasArgument("description") || HasArgument("dryrun");
+    artifacts = ArtifactsDirectoryLock.ForTarget(settings, showsOnly ? "Help" : target);
 }
 catch (DindBuildException ex)
 {
@@ -39,7 +45,7 @@ catch (DindBuildException ex)
 var log = DindLogging.CreateConsoleLogger(
     verbose: Context.Log.Verbosity >= Verbosity.Verbose,
     masker,
-    jsonLogFile: string.Equals(target, "Help", StringComparison.OrdinalIgnoreCase) ? null : System.IO.Path.Combine(settings.HostArtifactsDirectory, DindLogging.JsonLogFileName),
+    jsonLogFile: artifacts.JsonLogFile,
     startFresh: wholeRun);
 var signals = ShutdownSignals.Install(log);
 var run = new BuildRun(settings, log, masker, wholeRun);
@@ -199,6 +205,7 @@ Teardown(context =>
         run.LogSummary();
         signals.Dispose();
         log.Dispose();
+        artifacts.Dispose();
     }
 });
 

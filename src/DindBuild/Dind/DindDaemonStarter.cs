@@ -4,7 +4,6 @@ using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using DindBuild.IO;
 using DindBuild.Sessions;
-using DindBuild.Provisioning;
 using DindBuild.Readiness;
 using DindBuild.Settings;
 using DindBuild.Tls;
@@ -32,9 +31,14 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
             throw new DindBuildException(FailureKind.BadParameters, "The 'dind' mode needs a Linux Docker host.", null, "use '--docker-mode external' with a Linux engine.");
         }
 
-        var socketDirectory = SessionNames.PrivateDirectory(sessionId);
+        // A network of its own: containers of other runs on the default bridge cannot reach this daemon.
+        // Created before the private directory, so that a run killed in between leaves a labelled
+        // resource by which the reaper finds the directory too.
+        var network = SessionNames.Network(sessionId);
+        await ResourceCreation.RunAsync(ct => host.Networks.CreateAsync(network, SessionLabels.For(sessionId, "network", options.Owner), ct), cancellationToken).ConfigureAwait(false);
 
         // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
+        var socketDirectory = SessionNames.PrivateDirectory(sessionId);
         PrivateFiles.CreateDirectory(socketDirectory);
 
         // A certificate left by an earlier start of this session would let dockerd start on the wrong one.
@@ -44,13 +48,9 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
             Directory.Delete(staleServerCertificates, recursive: true);
         }
 
-        // A network of its own: containers of other runs on the default bridge cannot reach this daemon.
-        var network = SessionNames.Network(sessionId);
-        await host.Networks.CreateAsync(network, SessionLabels.For(sessionId, "network", options.Owner), cancellationToken).ConfigureAwait(false);
-
         Task<DindDaemon> StartOn(string dataVolume) => StartWithProfileAsync(sessionId, image, requested, dataVolume, socketDirectory, network, options, cancellationToken);
         var daemon = options.CacheVolume is { } cache
-            ? await StartOnCacheAsync(cache, options, StartOn, ephemeral: () => CreateEphemeralVolumeAsync(sessionId, options, cancellationToken), cancellationToken).ConfigureAwait(false)
+            ? await new CacheVolumeStart(host, log).StartAsync(cache, image, options, StartOn, ephemeral: () => CreateEphemeralVolumeAsync(sessionId, options, cancellationToken), cancellationToken).ConfigureAwait(false)
             : await StartOn(await CreateEphemeralVolumeAsync(sessionId, options, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         return options.Tls ? await SecureAsync(daemon, options, cancellationToken).ConfigureAwait(false) : daemon;
     }
@@ -63,64 +63,8 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         }
 
         var dataVolume = SessionNames.DataVolume(sessionId);
-        await host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data", options.Owner), cancellationToken).ConfigureAwait(false);
+        await ResourceCreation.RunAsync(ct => host.Volumes.CreateAsync(dataVolume, SessionLabels.For(sessionId, "dind-data", options.Owner), ct), cancellationToken).ConfigureAwait(false);
         return dataVolume;
-    }
-
-    /// <summary>
-    /// One daemon at a time per cache volume — two daemons on one data root corrupt it. "In use" is
-    /// a running container that mounts the volume, which holds across build processes; a host lock
-    /// makes check-and-start atomic between runs starting at the same moment.
-    /// </summary>
-    private async Task<DindDaemon> StartOnCacheAsync(string cache, DindOptions options, Func<string, Task<DindDaemon>> startOn, Func<Task<string>> ephemeral, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + options.CacheWait;
-        var announced = false;
-        while (true)
-        {
-            using (await HostFileLock.AcquireAsync(Path.Combine(Path.GetTempPath(), $"dindbuild-cache-{cache}.lock"), options.CacheWait, cancellationToken).ConfigureAwait(false))
-            {
-                var users = await host.Containers.ListRunningUsingVolumeAsync(cache, cancellationToken).ConfigureAwait(false);
-                if (users.Count == 0)
-                {
-                    if (!await host.Volumes.ExistsAsync(cache, cancellationToken).ConfigureAwait(false))
-                    {
-                        // Not session-labelled: the cache outlives every session's teardown.
-                        await host.Volumes.CreateAsync(cache, new Dictionary<string, string> { ["org.dindbuild.cache"] = cache }, cancellationToken).ConfigureAwait(false);
-                        log.Information("Created the cache volume {Cache}", cache);
-                    }
-                    else
-                    {
-                        log.Information("Using the cache volume {Cache} as the daemon's data root", cache);
-                    }
-
-                    return await startOn(cache).ConfigureAwait(false);
-                }
-
-                if (DateTime.UtcNow >= deadline)
-                {
-                    if (options.CacheFallbackToEphemeral)
-                    {
-                        log.Warning("The cache volume {Cache} is still in use by {Containers} after {Wait}; running on an ephemeral data root (no layer cache)", cache, string.Join(", ", users.Select(id => id[..12])), options.CacheWait);
-                        return await startOn(await ephemeral().ConfigureAwait(false)).ConfigureAwait(false);
-                    }
-
-                    throw new DindBuildException(
-                        FailureKind.Infrastructure,
-                        $"The cache volume {cache} is in use by another daemon and was not released within {options.CacheWait}.",
-                        $"running containers mounting it: {string.Join(", ", users.Select(id => id[..12]))}",
-                        "wait for that run to end, give this run another '--cache-volume', raise '--cache-wait', or pass '--cache-busy ephemeral'.");
-                }
-
-                if (!announced)
-                {
-                    log.Information("The cache volume {Cache} is in use by another daemon; waiting up to {Wait}", cache, options.CacheWait);
-                    announced = true;
-                }
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private async Task<DindDaemon> StartWithProfileAsync(string sessionId, string image, PrivilegeProfile requested, string dataVolume, string socketDirectory, string network, DindOptions options, CancellationToken cancellationToken)
@@ -224,6 +168,8 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
         var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments);
+        // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
+        log.Information("Creating DinD container {Name}", spec.Name);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -254,7 +200,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         {
             try
             {
-                return await host.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+                return await ResourceCreation.RunAsync(ct => host.Containers.CreateAsync(spec, ct), cancellationToken).ConfigureAwait(false);
             }
             catch (DockerOperationException ex) when (UnknownCapability().Match(ex.EngineMessage) is { Success: true } match
                 && spec.CapabilitiesToAdd.Contains(match.Groups["name"].Value))

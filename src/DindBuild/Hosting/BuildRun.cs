@@ -18,6 +18,7 @@ public sealed class BuildRun : IAsyncDisposable
     private readonly ILogger _log;
     private readonly bool _wholeRun;
     private readonly SavedSessions _saved;
+    private readonly LiveSessions _live;
     private readonly SessionServices _services;
     private readonly RunReportWriter _report;
     private DindSession? _session;
@@ -47,6 +48,7 @@ public sealed class BuildRun : IAsyncDisposable
             // A session that outlives this process is owned by "kept", so the reaper leaves it alone.
             Owner = KeepsSession ? ProcessOwner.Kept : ProcessOwner.Current,
         };
+        _live = new LiveSessions(_saved, settings, log, _services);
     }
 
     public DindSettings Settings { get; }
@@ -85,55 +87,75 @@ public sealed class BuildRun : IAsyncDisposable
         return scope;
     }
 
-    public Task ProvisionEngineAsync(CancellationToken cancellationToken) => NewOrCurrent().ProvisionEngineAsync(cancellationToken);
+    public async Task ProvisionEngineAsync(CancellationToken cancellationToken) => await (await NewOrCurrentAsync(cancellationToken).ConfigureAwait(false)).ProvisionEngineAsync(cancellationToken).ConfigureAwait(false);
 
-    public Task PrepareImagesAsync(CancellationToken cancellationToken) => NewOrCurrent().PrepareImagesAsync(cancellationToken);
+    public async Task PrepareImagesAsync(CancellationToken cancellationToken) => await (await NewOrCurrentAsync(cancellationToken).ConfigureAwait(false)).PrepareImagesAsync(cancellationToken).ConfigureAwait(false);
 
-    public Task StartDaemonAsync(CancellationToken cancellationToken) => NewOrCurrent().StartDaemonAsync(cancellationToken);
+    public async Task StartDaemonAsync(CancellationToken cancellationToken) => await (await NewOrCurrentAsync(cancellationToken).ConfigureAwait(false)).StartDaemonAsync(cancellationToken).ConfigureAwait(false);
 
-    public Task WaitForDaemonAsync(CancellationToken cancellationToken) => CurrentOrSaved("WaitForDaemon").WaitForDaemonAsync(cancellationToken);
+    public async Task WaitForDaemonAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("WaitForDaemon", cancellationToken).ConfigureAwait(false)).WaitForDaemonAsync(cancellationToken).ConfigureAwait(false);
 
-    public Task SeedImagesAsync(CancellationToken cancellationToken) => CurrentOrSaved("SeedImages").SeedImagesAsync(cancellationToken);
+    public async Task SeedImagesAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("SeedImages", cancellationToken).ConfigureAwait(false)).SeedImagesAsync(cancellationToken).ConfigureAwait(false);
 
-    public Task BuildImageAsync(CancellationToken cancellationToken) => CurrentOrSaved("BuildImage").BuildImageAsync(cancellationToken);
+    public async Task BuildImageAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("BuildImage", cancellationToken).ConfigureAwait(false)).BuildImageAsync(cancellationToken).ConfigureAwait(false);
 
-    public Task RunTestsAsync(CancellationToken cancellationToken) => CurrentOrSaved("RunTests").RunTestsAsync(cancellationToken);
+    public async Task RunTestsAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("RunTests", cancellationToken).ConfigureAwait(false)).RunTestsAsync(cancellationToken).ConfigureAwait(false);
 
-    public Task ExportArtifactsAsync(CancellationToken cancellationToken) => CurrentOrSaved("ExportArtifacts").ExportArtifactsAsync(cancellationToken);
+    public async Task ExportArtifactsAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("ExportArtifacts", cancellationToken).ConfigureAwait(false)).ExportArtifactsAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// The Teardown target: removes the session of this process, or the saved one. In a whole run
-    /// with <c>--keep-daemon</c> it keeps the session instead, as asked; with no session it does
-    /// nothing, so it is safe in an "always" CI step.
+    /// The Teardown target: removes the session of this process, else the saved one named by
+    /// <c>--session-id</c>, else every saved session of this checkout — an "always" step is there to
+    /// leave nothing behind, and this checkout's sessions are its own pipeline's. A saved session
+    /// whose resources are gone already is reported and forgotten, and no session at all is no
+    /// error: state that no longer exists never fails the step. In a whole run with
+    /// <c>--keep-daemon</c> the session is kept instead, as asked.
     /// </summary>
-    public Task TeardownAsync()
+    public async Task TeardownAsync()
     {
         if (_wholeRun && Settings.KeepDaemon)
         {
             _log.Information("--keep-daemon: the session is kept, not torn down");
-            return Task.CompletedTask;
+            return;
         }
 
-        if (_session is null)
+        if (_session is not null)
         {
-            if (!Settings.SessionIdGiven && _saved.Store.SessionIds().Count == 0)
-            {
-                _log.Information("No session to tear down");
-                return Task.CompletedTask;
-            }
-
-            _session = Continue("Teardown");
+            await _session.TeardownAsync().ConfigureAwait(false);
+            return;
         }
 
-        return _session.TeardownAsync();
+        var saved = Settings.SessionIdGiven
+            ? await _live.TryLoadAsync(Settings.SessionId, CancellationToken.None).ConfigureAwait(false) is { } named ? [named] : []
+            : await _live.AllAsync(CancellationToken.None).ConfigureAwait(false);
+        if (saved.Count == 0)
+        {
+            _log.Information("No session to tear down{Which}", Settings.SessionIdGiven ? $" (none saved as {Settings.SessionId} in {_saved.Store.Directory})" : "");
+            return;
+        }
+
+        if (saved.Count > 1)
+        {
+            _log.Information("Tearing down all {Count} saved sessions of this checkout: {Sessions}", saved.Count, string.Join(", ", saved.Select(state => state.SessionId)));
+        }
+
+        await SavedTeardown.EachAsync(saved, state => DindSession.Continue(state, Settings, _log, _services), last => _session = last).ConfigureAwait(false);
     }
 
-    /// <summary>The Reap target: removes the sessions whose owner process is gone, and those older than <c>--reap-older-than</c>.</summary>
+    /// <summary>
+    /// The Reap target: removes the sessions whose owner process is gone, and those older than
+    /// <c>--reap-older-than</c>; then forgets this checkout's saved sessions that nothing is left of.
+    /// </summary>
     public async Task ReapAsync(CancellationToken cancellationToken)
     {
         // A session of its own, never started: it only lends the mode's engine to the reaper.
-        await using var reaper = DindSession.Create(Settings, _log, _services);
-        await reaper.ReapAsync(Settings.ReapOlderThan, cancellationToken).ConfigureAwait(false);
+        await using (var reaper = DindSession.Create(Settings, _log, _services))
+        {
+            await reaper.ReapAsync(Settings.ReapOlderThan, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A run killed before it created anything left a saved state and nothing labelled to reap.
+        await _live.AllAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -211,16 +233,15 @@ public sealed class BuildRun : IAsyncDisposable
 
     /// <summary>
     /// The session of this process; else the saved session named by <c>--session-id</c> (a target run
-    /// with its dependencies after StartDaemon continues it instead of starting a second one); else a new one.
+    /// with its dependencies after StartDaemon continues it instead of starting a second one), unless
+    /// it is gone; else a new one.
     /// </summary>
-    private DindSession NewOrCurrent() =>
-        _session ??= Settings.SessionIdGiven && _saved.Store.TryLoad(Settings.SessionId) is { } saved
+    private async Task<DindSession> NewOrCurrentAsync(CancellationToken cancellationToken) =>
+        _session ??= Settings.SessionIdGiven && await _live.TryLoadAsync(Settings.SessionId, cancellationToken).ConfigureAwait(false) is { } saved
             ? DindSession.Continue(saved, Settings, _log, _services)
             : DindSession.Create(Settings, _log, _services);
 
-    /// <summary>The session of this process, else the one an earlier step saved (by id, or the only one).</summary>
-    private DindSession CurrentOrSaved(string step) => _session ??= Continue(step);
-
-    private DindSession Continue(string step) =>
-        DindSession.Continue(_saved.Store.Load(Settings.SessionIdGiven ? Settings.SessionId : null, step), Settings, _log, _services);
+    /// <summary>The session of this process, else the one an earlier step saved (by id, or the only live one).</summary>
+    private async Task<DindSession> CurrentOrSavedAsync(string step, CancellationToken cancellationToken) =>
+        _session ??= DindSession.Continue(await _live.ForStepAsync(step, cancellationToken).ConfigureAwait(false), Settings, _log, _services);
 }

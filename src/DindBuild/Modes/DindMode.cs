@@ -16,6 +16,7 @@ namespace DindBuild.Modes;
 /// </summary>
 internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint, DindDaemon? daemon) : IDaemonMode
 {
+    private readonly bool _continued = daemon is not null;
     private IDockerEngine? _host;
     private IDockerEngine? _daemonClient;
     private DindDaemon? _daemon = daemon;
@@ -80,12 +81,22 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             return _daemonClient;
         }
 
+        // Not retryable: no later step can finish what StartDaemon left half-done.
         var started = _daemon ?? throw new DindBuildException(
-            FailureKind.Infrastructure,
+            FailureKind.BadParameters,
             "The session has no DinD daemon: its StartDaemon step did not finish.",
             null,
             "run './build.sh Teardown', then StartDaemon again.");
         var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+        if (_continued && await host.Containers.InspectAsync(started.ContainerId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw SessionGone.Error(
+                started.ContainerName["dindbuild-".Length..],
+                step: null,
+                $"its DinD container {started.ContainerName} is gone from the host engine",
+                $"docker inspect {started.ContainerName}: no such container on {hostEndpoint}");
+        }
+
         _daemonClient = await Starter(host).WaitUntilReadyAsync(started, context.Options.DaemonStartTimeout, cancellationToken).ConfigureAwait(false);
         return _daemonClient;
     }
@@ -109,11 +120,28 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
         return await new SessionTeardown(host, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
     }
 
+    public async Task<bool> ResourcesGoneAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        // Never provisions, and needs no version check: only whether anything labelled is left.
+        var host = _host ?? context.Engines.Open(hostEndpoint);
+        try
+        {
+            return !await new SessionTeardown(host, context.Log).AnyLeftAsync(sessionId, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!ReferenceEquals(host, _host))
+            {
+                host.Dispose();
+            }
+        }
+    }
+
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>
         await new SessionReaper(await HostAsync(cancellationToken).ConfigureAwait(false), context.Log).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
 
     public Task<DindBuildException?> ExplainFailureAsync(string step, Exception failure) =>
-        _host is null || _daemon is null ? Task.FromResult<DindBuildException?>(null) : new DaemonDeath(_host, _daemon, context.Log).ExplainAsync(step, failure);
+        _host is null || _daemon is null ? Task.FromResult<DindBuildException?>(null) : new DaemonDeath(_host, _daemon, _continued, context.Log).ExplainAsync(step, failure);
 
     public async Task<string?> DaemonLogTailAsync()
     {

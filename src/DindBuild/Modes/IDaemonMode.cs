@@ -43,6 +43,13 @@ public interface IDaemonMode : IAsyncDisposable
     /// <summary>Teardown: <c>docker rm/volume rm/network rm</c> of everything labelled with the session, on the engine that holds it; returns how many.</summary>
     Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether nothing labelled with the session is left on the engine that holds its resources
+    /// (another checkout's reaper, a hand or an engine reset removed them), so that no step can
+    /// continue it; never provisions an engine. False where the daemon is not the session's own.
+    /// </summary>
+    Task<bool> ResourcesGoneAsync(string sessionId, CancellationToken cancellationToken);
+
     /// <summary>Removes the sessions on this mode's resource engine whose build process is gone (<see cref="SessionReaper"/>); returns their ids.</summary>
     Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken);
 

@@ -72,6 +72,9 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
         return await new SessionTeardown(daemon, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
     }
 
+    /// <summary>The daemon is not the session's: a session without containers or volumes can still run its next step.</summary>
+    public Task<bool> ResourcesGoneAsync(string sessionId, CancellationToken cancellationToken) => Task.FromResult(false);
+
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>
         await new SessionReaper(await DaemonAsync(cancellationToken).ConfigureAwait(false), context.Log).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
 

@@ -27,5 +27,8 @@ public static class ProcessOwner
         return StartTime(pid) is { } started && started == parts[2];
     }
 
+    /// <summary>Whether the owner's process is on this host, where <see cref="IsAlive"/> can tell.</summary>
+    internal static bool IsOnThisHost(string owner) => owner.Split(':') is [var host, _, _] && host == Environment.MachineName;
+
     private static string? StartTime(int pid) => ProcessStat.Read(pid)?.StartTime;
 }

@@ -8,7 +8,8 @@ namespace DindBuild.Sessions;
 /// <summary>
 /// Removes the sessions whose owner process is gone (a build killed with SIGKILL, a CI job cancelled
 /// hard) — no sidecar needed, the labels say who owns what. A session whose owner is alive, or that
-/// was kept for later steps, is never touched unless it is older than <c>olderThan</c>.
+/// was kept for later steps, is never touched unless it is older than <c>olderThan</c>. Cache-volume
+/// locks left by killed runs go too.
 /// </summary>
 internal sealed class SessionReaper(IDockerEngine engine, ILogger log)
 {
@@ -34,6 +35,8 @@ internal sealed class SessionReaper(IDockerEngine engine, ILogger log)
             log.Information("Reaped session {Session}: {Count} resource(s) whose owner is gone", sessionId, removed);
         }
 
+        // A run killed while it held a cache volume's lock left it behind; no session owns it.
+        await CacheVolumeLock.ReapAsync(engine, olderThan, log, cancellationToken).ConfigureAwait(false);
         return dead;
     }
 

@@ -13,6 +13,12 @@ internal sealed class SessionTeardown(IDockerEngine engine, ILogger log)
 {
     private static readonly TimeSpan PerResourceTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>Whether the engine holds any container, volume or network labelled with the session.</summary>
+    public async Task<bool> AnyLeftAsync(string sessionId, CancellationToken cancellationToken) =>
+        (await engine.Containers.ListIdsByLabelAsync(SessionLabels.Session, sessionId, cancellationToken).ConfigureAwait(false)).Count > 0
+        || (await engine.Volumes.ListNamesByLabelAsync(SessionLabels.Session, sessionId, cancellationToken).ConfigureAwait(false)).Count > 0
+        || (await engine.Networks.ListIdsByLabelAsync(SessionLabels.Session, sessionId, cancellationToken).ConfigureAwait(false)).Count > 0;
+
     public async Task<int> TeardownAsync(string sessionId, string? socketDirectory)
     {
         var failures = new List<string>();
@@ -54,12 +60,8 @@ internal sealed class SessionTeardown(IDockerEngine engine, ILogger log)
         var containers = await ListAsync("containers", ct => engine.Containers.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
         await Task.WhenAll(containers.Select(id => TryAsync($"container {id[..12]}", ct => engine.Containers.RemoveAsync(id, ct)))).ConfigureAwait(false);
 
-        var volumes = await ListAsync("volumes", ct => engine.Volumes.ListNamesByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
-        var networks = await ListAsync("networks", ct => engine.Networks.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
-        await Task.WhenAll(
-            volumes.Select(name => TryAsync($"volume {name}", ct => engine.Volumes.RemoveAsync(name, ct)))
-                .Concat(networks.Select(id => TryAsync($"network {id[..12]}", ct => engine.Networks.RemoveAsync(id, ct))))).ConfigureAwait(false);
-
+        // The directory before the last labelled resources: a teardown killed half-way still leaves
+        // something labelled, by which the reaper finds the session and finishes the job.
         if (socketDirectory is not null && Directory.Exists(socketDirectory))
         {
             await TryAsync($"directory {socketDirectory}", _ =>
@@ -68,6 +70,12 @@ internal sealed class SessionTeardown(IDockerEngine engine, ILogger log)
                 return Task.CompletedTask;
             }).ConfigureAwait(false);
         }
+
+        var volumes = await ListAsync("volumes", ct => engine.Volumes.ListNamesByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
+        var networks = await ListAsync("networks", ct => engine.Networks.ListIdsByLabelAsync(SessionLabels.Session, sessionId, ct)).ConfigureAwait(false);
+        await Task.WhenAll(
+            volumes.Select(name => TryAsync($"volume {name}", ct => engine.Volumes.RemoveAsync(name, ct)))
+                .Concat(networks.Select(id => TryAsync($"network {id[..12]}", ct => engine.Networks.RemoveAsync(id, ct))))).ConfigureAwait(false);
 
         if (failures.Count > 0)
         {

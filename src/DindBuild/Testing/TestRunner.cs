@@ -24,7 +24,7 @@ internal sealed class TestRunner(IDockerEngine engine, ILogger log)
         var name = SessionNames.TestContainer(request.SessionId);
         await engine.Containers.RemoveAsync(name, cancellationToken).ConfigureAwait(false);
         await engine.Volumes.RemoveAsync(request.ArtifactsVolume, cancellationToken).ConfigureAwait(false);
-        await engine.Volumes.CreateAsync(request.ArtifactsVolume, SessionLabels.For(request.SessionId, "artifacts", request.Owner), cancellationToken).ConfigureAwait(false);
+        await ResourceCreation.RunAsync(ct => engine.Volumes.CreateAsync(request.ArtifactsVolume, SessionLabels.For(request.SessionId, "artifacts", request.Owner), ct), cancellationToken).ConfigureAwait(false);
         var spec = new ContainerSpec(request.Image)
         {
             Name = name,
@@ -101,13 +101,13 @@ internal sealed class TestRunner(IDockerEngine engine, ILogger log)
     {
         if (request.DaemonSocketSource is not { } socket)
         {
-            return await engine.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+            return await ResourceCreation.RunAsync(ct => engine.Containers.CreateAsync(spec, ct), cancellationToken).ConfigureAwait(false);
         }
 
         var withSocket = spec with { Mounts = spec.Mounts.Add(new MountSpec(MountKind.Bind, socket, SocketInTestContainer)) };
         try
         {
-            return await engine.Containers.CreateAsync(withSocket, cancellationToken).ConfigureAwait(false);
+            return await ResourceCreation.RunAsync(ct => engine.Containers.CreateAsync(withSocket, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (DockerOperationException ex) when (!request.DaemonSocketRequired)
         {
@@ -115,7 +115,7 @@ internal sealed class TestRunner(IDockerEngine engine, ILogger log)
                 "{WithoutSocket} ({Reason})",
                 request.WithoutSocket ?? $"The socket {socket} cannot be mounted into the test container; tests that use Docker will not find it",
                 ex.EngineMessage);
-            return await engine.Containers.CreateAsync(spec, cancellationToken).ConfigureAwait(false);
+            return await ResourceCreation.RunAsync(ct => engine.Containers.CreateAsync(spec, ct), cancellationToken).ConfigureAwait(false);
         }
     }
 

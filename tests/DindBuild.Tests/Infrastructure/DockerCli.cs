@@ -39,6 +39,26 @@ internal static class DockerCli
         return found;
     }
 
+    /// <summary>What another checkout's reaper (or a hand) does to a session: every container, volume and network labelled with it removed.</summary>
+    public static async Task RemoveLabelledAsync(string sessionId)
+    {
+        var filter = $"label=org.dindbuild.session={sessionId}";
+        foreach (var id in Lines(await OutputAsync(["ps", "-aq", "--filter", filter])))
+        {
+            await OutputAsync(["rm", "-f", id]);
+        }
+
+        foreach (var name in Lines(await OutputAsync(["volume", "ls", "-q", "--filter", filter])))
+        {
+            await OutputAsync(["volume", "rm", "-f", name]);
+        }
+
+        foreach (var id in Lines(await OutputAsync(["network", "ls", "-q", "--filter", filter])))
+        {
+            await OutputAsync(["network", "rm", id]);
+        }
+    }
+
     /// <summary>The docker CLI's environment for an endpoint: DOCKER_HOST, and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH for TLS.</summary>
     public static IReadOnlyDictionary<string, string?> EnvironmentFor(DindBuild.Docker.DockerEndpoint endpoint) =>
         endpoint.ClientEnvironment().ToDictionary(pair => pair.Key, pair => (string?)pair.Value);

@@ -28,6 +28,9 @@ internal sealed class FakeContainer(string id, string name, IReadOnlyDictionary<
     /// <summary>What it was created with: its volumes and bind mounts.</summary>
     public System.Collections.Immutable.ImmutableArray<MountSpec> Mounts { get; init; } = [];
 
+    /// <summary>The named volumes it mounts.</summary>
+    public IReadOnlyList<string> Volumes { get; init; } = [];
+
     public ContainerStatus Status => new(Id, Name, Running, ExitCode, Running ? "running" : "exited", null, OomKilled);
 
     /// <summary>As <c>docker kill</c> or the OOM killer would leave it.</summary>

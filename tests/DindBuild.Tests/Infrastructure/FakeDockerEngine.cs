@@ -19,6 +19,9 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     public List<string> RemovalOrder { get; } = [];
 
+    /// <summary>Called with each id or name just before it is removed.</summary>
+    public Action<string>? BeforeRemoval { get; set; }
+
     /// <summary>Extra labels (owner, created) by resource id or name.</summary>
     public Dictionary<string, Dictionary<string, string>> ExtraLabels { get; } = [];
 
@@ -101,6 +104,7 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     private Task Remove(string what, Action remove)
     {
+        BeforeRemoval?.Invoke(what);
         RemovalOrder.Add(what);
         if (FailingRemovals.Contains(what))
         {

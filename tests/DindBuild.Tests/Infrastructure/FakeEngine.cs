@@ -11,7 +11,7 @@ namespace DindBuild.Tests.Infrastructure;
 /// (shared with the other engines of a <see cref="FakeEngines"/>), and a failure to inject per
 /// operation. What no step of a session needs (pull, save, load, import) throws.
 /// </summary>
-internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? journal = null)
+internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? journal = null)
     : IDockerEngine, IDockerSystem, IDockerContainers, IDockerImages, IDockerVolumes, IDockerNetworks
 {
     private readonly List<EngineCall> _journal = journal ?? [];
@@ -72,7 +72,17 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
         return container;
     }
 
+    /// <summary>A container with exactly these labels (no session's), stopped.</summary>
+    public FakeContainer AddContainer(string name, IReadOnlyDictionary<string, string> labels)
+    {
+        var container = new FakeContainer(NewId(), name, labels);
+        _containers.Add(container);
+        return container;
+    }
+
     public void AddVolume(string name, string sessionId) => _volumes[name] = Labels(sessionId);
+
+    public void AddImage(string name) => _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, new Dictionary<string, string>());
 
     public string AddNetwork(string sessionId)
     {
@@ -105,24 +115,6 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
     {
         await Call("info", "");
         return new EngineInfo("FAKE", "fake", "overlay2", "2", "/var/lib/docker", "Fake Linux");
-    }
-
-    async Task<string> IDockerContainers.CreateAsync(ContainerSpec spec, CancellationToken cancellationToken)
-    {
-        await Call("container.create", spec.Name ?? spec.Image);
-        if (spec.Name is { } name && Find(name) is not null)
-        {
-            throw new DockerOperationException("docker create", $"Conflict. The container name \"/{name}\" is already in use");
-        }
-
-        if (OnCreate?.Invoke(spec) is { } refused)
-        {
-            throw refused;
-        }
-
-        var container = new FakeContainer(NewId(), spec.Name ?? NewId(), spec.Labels) { Mounts = spec.Mounts };
-        _containers.Add(container);
-        return container.Id;
     }
 
     async Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken)
@@ -184,12 +176,18 @@ internal sealed class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? jour
         return Find(id) is null ? null : Tar(Path.GetFileName(path.TrimEnd('/')));
     }
 
-    Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken) => throw new NotSupportedException();
+    async Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken)
+    {
+        await Call("container.putarchive", $"{id}:{directory}");
+        Require(id);
+        await tar.CopyToAsync(Stream.Null, cancellationToken);
+    }
 
     Task<IReadOnlyList<string>> IDockerContainers.ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken) =>
         List("container.list", [.. _containers.Where(c => c.Labels.GetValueOrDefault(key) == value).Select(c => c.Id)]);
 
-    Task<IReadOnlyList<string>> IDockerContainers.ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken) => throw new NotSupportedException();
+    Task<IReadOnlyList<string>> IDockerContainers.ListRunningUsingVolumeAsync(string volume, CancellationToken cancellationToken) =>
+        List("container.list", [.. _containers.Where(c => c.Running && c.Volumes.Contains(volume)).Select(c => c.Id)]);
 
     Task<IReadOnlyList<LabelledResource>> IDockerContainers.ListWithLabelAsync(string key, CancellationToken cancellationToken) =>
         List<LabelledResource>("container.list", [.. _containers.Where(c => c.Labels.ContainsKey(key)).Select(c => new LabelledResource(c.Id, c.Labels))]);

@@ -117,6 +117,62 @@ public sealed partial class StepByStepTests(EngineFixture engine)
         }
     }
 
+    [Fact]
+    public async Task Sessions_removed_elsewhere_are_forgotten_and_fail_neither_a_later_step_nor_the_always_Teardown()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        string[] sessions = [BuildScript.NewSessionId(), BuildScript.NewSessionId(), BuildScript.NewSessionId()];
+        var (reapedFirst, live, reapedLater) = (sessions[0], sessions[1], sessions[2]);
+        try
+        {
+            foreach (var session in new[] { reapedFirst, live })
+            {
+                var start = await BuildScript.RunAsync(["StartDaemon", "--session-id", session, "--artifacts-dir", artifacts.Path]);
+                Assert.True(start.ExitCode == 0, start.Output);
+            }
+
+            // Another checkout's Reap (or a hand) removes everything of one of them.
+            await DockerCli.RemoveLabelledAsync(reapedFirst);
+            var step = await BuildScript.RunAsync(["RunTests", "--exclusive", "--session-id", reapedFirst, "--artifacts-dir", artifacts.Path]);
+
+            Assert.Equal(2, step.ExitCode);
+            Assert.Contains($"RunTests cannot continue session {reapedFirst}", step.Output, StringComparison.Ordinal);
+            Assert.Contains("retrying this step cannot pass", step.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("retry usually passes", step.Output, StringComparison.Ordinal);
+            Assert.False(File.Exists(StatePath(reapedFirst)), "the gone session is still saved");
+
+            var third = await BuildScript.RunAsync(["StartDaemon", "--session-id", reapedLater, "--artifacts-dir", artifacts.Path]);
+            Assert.True(third.ExitCode == 0, third.Output);
+            await DockerCli.RemoveLabelledAsync(reapedLater);
+
+            // The "always" step, with no --session-id: one gone and one live session saved.
+            var teardown = await BuildScript.RunAsync(["Teardown", "--artifacts-dir", artifacts.Path]);
+
+            Assert.True(teardown.ExitCode == 0, teardown.Output);
+            Assert.Single(teardown.Lines, line => line.Contains($"Saved session {reapedLater} is gone", StringComparison.Ordinal));
+            Assert.Contains(teardown.Lines, line => line.Contains("Teardown removed", StringComparison.Ordinal) && line.Contains(live, StringComparison.Ordinal));
+            var contexts = await DockerCli.OutputAsync(["context", "ls", "--format", "{{.Name}}"]);
+            foreach (var session in sessions)
+            {
+                Assert.False(File.Exists(StatePath(session)), $"{session} is still saved");
+                Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+                Assert.DoesNotContain($"dindbuild-{session}", contexts, StringComparison.Ordinal);
+            }
+
+            var again = await BuildScript.RunAsync(["Teardown", "--artifacts-dir", artifacts.Path]);
+            Assert.True(again.ExitCode == 0, again.Output);
+            Assert.Contains(again.Lines, line => line.Contains("No session to tear down", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var session in sessions)
+            {
+                await CleanUpAsync(session);
+            }
+        }
+    }
+
     private static async Task CleanUpAsync(string session)
     {
         if (File.Exists(StatePath(session)))

@@ -57,4 +57,18 @@ public sealed class SessionTeardownTests
 
         Assert.False(Directory.Exists(directory.Path));
     }
+
+    [Fact]
+    public async Task Removes_the_socket_directory_while_the_session_still_has_a_labelled_network()
+    {
+        // A teardown killed half-way must leave something labelled, by which the reaper finds the directory.
+        using var directory = new TempDirectory();
+        var engine = EngineWithTwoSessions();
+        var directoryAtNetworkRemoval = true;
+        engine.BeforeRemoval = what => directoryAtNetworkRemoval = what == "n1aaaaaaaaaaaaaa" ? Directory.Exists(directory.Path) : directoryAtNetworkRemoval;
+
+        await new SessionTeardown(engine, Logger.None).TeardownAsync("s1", directory.Path);
+
+        Assert.False(directoryAtNetworkRemoval);
+    }
 }
