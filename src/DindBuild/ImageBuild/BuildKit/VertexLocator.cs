@@ -38,13 +38,14 @@ internal static partial class VertexLocator
             return null;
         }
 
+        // The stages as DockerfileStages reads them (so both agree on names), each with its step-making instructions.
+        var fromLines = DockerfileStages.Parse(dockerfileText).ToDictionary(stage => stage.Line);
         var stages = new List<(string? Name, List<DockerfileInstruction> Steps)>();
         foreach (var instruction in DockerfileInstructions.Read(dockerfileText).Instructions)
         {
-            if (instruction.Keyword.Equals("FROM", StringComparison.OrdinalIgnoreCase))
+            if (instruction.Keyword.Equals("FROM", StringComparison.OrdinalIgnoreCase) && fromLines.TryGetValue(instruction.LineNumber, out var from))
             {
-                var tokens = instruction.Arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).SkipWhile(token => token.StartsWith("--", StringComparison.Ordinal)).ToArray();
-                stages.Add((tokens.Length >= 3 && tokens[1].Equals("AS", StringComparison.OrdinalIgnoreCase) ? tokens[2] : null, []));
+                stages.Add((from.Name, []));
             }
 
             if (stages.Count > 0 && StepInstructions.Contains(instruction.Keyword))
