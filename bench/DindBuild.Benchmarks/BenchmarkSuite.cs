@@ -31,6 +31,9 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
     /// <summary>Steps log nothing while measured, so log output does not take part in the figures.</summary>
     private readonly ILogger _quiet = Logger.None;
 
+    /// <summary>Only the builder rows (<c>--only builders</c>).</summary>
+    public bool OnlyBuilders { get; init; }
+
     /// <summary>Runs everything, prints the table and writes it as JSON into the artifacts directory.</summary>
     public async Task<IReadOnlyList<BenchmarkResult>> RunAndReportAsync(int iterations, CancellationToken cancellationToken)
     {
@@ -50,6 +53,13 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
         await using (var prepare = DindSession.Create(_settings, log, Services(log)))
         {
             await prepare.PrepareImagesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        log.Information("Benchmark: BuildKit and the classic builder, decoding BuildKit's progress");
+        results.AddRange(await new BuilderBenchmarks(_settings, log).RunAsync(Math.Max(2, iterations - 2), cancellationToken).ConfigureAwait(false));
+        if (OnlyBuilders)
+        {
+            return results;
         }
 
         log.Information("Benchmark: daemon start-up ({Iterations} rounds)", iterations);

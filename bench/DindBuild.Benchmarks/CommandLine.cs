@@ -25,6 +25,9 @@ internal sealed class CommandLine
 
     public string? RepositoryRoot { get; private set; }
 
+    /// <summary>Run only one group of measures (<c>builders</c>: BuildKit against classic and the cost of decoding progress); null runs all.</summary>
+    public string? Only { get; private set; }
+
     /// <summary>The values given for a DindBuild parameter: empty when absent, an empty string for a bare switch.</summary>
     public IReadOnlyList<string> Values(string name) => _values.TryGetValue(name, out var values) ? values : [];
 
@@ -53,7 +56,7 @@ internal sealed class CommandLine
             bool isSwitch = name.ToLowerInvariant() switch
             {
                 "help" or "list" or "verbose" => true,
-                "repository-root" => false,
+                "repository-root" or "only" => false,
                 _ => byName.TryGetValue(name, out var parameter)
                     ? parameter.IsSwitch
                     : throw new FormatException($"unknown parameter --{name} (--help lists them)"),
@@ -90,6 +93,9 @@ internal sealed class CommandLine
                     break;
                 case "repository-root":
                     line.RepositoryRoot = value;
+                    break;
+                case "only":
+                    line.Only = value.Trim().ToLowerInvariant() is "builders" ? "builders" : throw new FormatException($"--only {value}: the one group is 'builders'");
                     break;
                 default:
                     var canonical = byName[name].Name;

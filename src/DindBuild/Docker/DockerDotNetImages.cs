@@ -51,6 +51,12 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
             Remove = true,
             ForceRemove = true,
         };
+        if (spec.Builder == BuilderKind.BuildKit)
+        {
+            parameters.Version = "2";
+            await BuildWithBuildKitAsync(parameters, context, onMessage, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         // The build API answers 200 and reports failures only inside the stream: callers see every message.
         await client.Images.BuildImageFromDockerfileAsync(
@@ -66,6 +72,22 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
             headers: null,
             new SynchronousProgress<JSONMessage>(message => onMessage(new ProgressMessage(message.Stream, message.Error?.Message))),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RemoveAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Images.DeleteImageAsync(id, new ImageDeleteParameters { Force = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerImageNotFoundException)
+        {
+            // Already gone: what was asked for.
+        }
+        catch (DockerApiException ex)
+        {
+            throw new DockerOperationException($"docker rmi {id}", EngineError.MessageOf(ex), ex);
+        }
     }
 
     public async Task<Stream> SaveAsync(string name, CancellationToken cancellationToken) =>
@@ -89,6 +111,23 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
             new SynchronousProgress<JSONMessage>(errors.Observe),
             cancellationToken).ConfigureAwait(false);
         errors.ThrowIfAny($"docker import - {name}");
+    }
+
+    /// <summary>
+    /// BuildKit's progress is <c>{"id":"moby.buildkit.trace","aux":"BASE64"}</c>, which the typed progress overload
+    /// fails to deserialise (its <c>aux</c> model is an object): the raw-stream overload gives the lines as sent.
+    /// It sends no <c>X-Registry-Config</c>, which BuildKit would not read anyway (it asks a client session for
+    /// credentials, and there is none); base images come in by SeedImages or the daemon's own pull.
+    /// </summary>
+    private async Task BuildWithBuildKitAsync(ImageBuildParameters parameters, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken)
+    {
+#pragma warning disable CS0618 // The one overload that returns the raw stream (see above); pinned version, so it cannot vanish silently.
+        var stream = await client.Images.BuildImageFromDockerfileAsync(context, parameters, cancellationToken).ConfigureAwait(false);
+#pragma warning restore CS0618
+        await using (stream.ConfigureAwait(false))
+        {
+            await BuildMessageStream.ReadAsync(stream, onMessage, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Load, pull and import answer 200 and report failure only as error messages in the stream.</summary>

@@ -10,6 +10,13 @@ public sealed record EngineVersion(string Version, string ApiVersion, string Min
 
     public bool IsSupported => Api >= MinimumSupportedApi;
 
+    /// <summary>
+    /// BuildKit is built into every Linux daemon from Engine 18.09 (API 1.39) on and answers <c>POST /build?version=2</c>.
+    /// <c>/_ping</c>'s <c>Builder-Version: 2</c> header says only which builder the CLI should default to (Docker 20.10
+    /// sends none unless <c>features.buildkit</c> is set, and still builds with BuildKit: measured), so it is not asked.
+    /// </summary>
+    public bool HasBuildKit => Api >= new Version(1, 39) && string.Equals(Os, "linux", StringComparison.OrdinalIgnoreCase);
+
     public override string ToString() => $"Docker {Version} (API {ApiVersion}, {Os}/{Arch})";
 }
 

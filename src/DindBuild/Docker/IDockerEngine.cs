@@ -84,8 +84,14 @@ public interface IDockerImages
     /// <summary><c>docker pull</c>; throws with the registry's error when it fails.</summary>
     Task PullAsync(string name, CancellationToken cancellationToken);
 
-    /// <summary><c>docker build -</c> with a tar context (classic builder); messages arrive in order, synchronously.</summary>
+    /// <summary>
+    /// <c>docker build -</c> with a tar context, by the builder <see cref="ImageBuildSpec.Builder"/> names (BuildKit:
+    /// <c>POST /build?version=2</c>, no client session); messages arrive in order, synchronously.
+    /// </summary>
     Task BuildAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken);
+
+    /// <summary><c>docker rmi ID</c> (not forced: an image a container uses stays); an image already gone is not an error.</summary>
+    Task RemoveAsync(string id, CancellationToken cancellationToken);
 
     /// <summary><c>docker save NAME</c> as a stream.</summary>
     Task<Stream> SaveAsync(string name, CancellationToken cancellationToken);

@@ -53,7 +53,9 @@ internal static class BuildContextArchive
             // Writing the archive into the context would otherwise make it try to contain itself.
             destination is FileStream file ? Path.GetFullPath(file.Name) : null);
 
-        var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true);
+        // GNU headers, not PAX: BuildKit tells a tar context from a bare Dockerfile by reading one entry from the
+        // first 1024 bytes, and a PAX entry's extended header fills those (the context was taken for a Dockerfile).
+        var writer = new TarWriter(destination, TarEntryFormat.Gnu, leaveOpen: true);
         await using (writer.ConfigureAwait(false))
         {
             await WriteChildrenAsync(writer, walk, new DirectoryInfo(root), string.Empty, cancellationToken)
@@ -172,7 +174,7 @@ internal static class BuildContextArchive
         }
     }
 
-    private static PaxTarEntry CreateEntry(TarEntryType type, string name, FileSystemInfo source)
+    private static GnuTarEntry CreateEntry(TarEntryType type, string name, FileSystemInfo source)
     {
         var mode = OperatingSystem.IsWindows() ? WindowsMode
             : type == TarEntryType.SymbolicLink ? SymlinkMode
@@ -182,7 +184,7 @@ internal static class BuildContextArchive
         var modified = new DateTimeOffset(source.LastWriteTimeUtc);
         var seconds = Math.Max(0, modified.ToUnixTimeSeconds());
 
-        return new PaxTarEntry(type, name)
+        return new GnuTarEntry(type, name)
         {
             Mode = mode,
             ModificationTime = DateTimeOffset.FromUnixTimeSeconds(seconds),

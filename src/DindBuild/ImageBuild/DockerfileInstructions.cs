@@ -23,6 +23,28 @@ internal static partial class DockerfileInstructions
     }
 
     /// <summary>
+    /// A parser directive of the leading block (<c># syntax=docker/dockerfile:1</c>): its value and 1-based line;
+    /// null when the Dockerfile has none of that name.
+    /// </summary>
+    public static (string Value, int Line)? Directive(string dockerfileText, string key)
+    {
+        var lines = dockerfileText.ReplaceLineEndings("\n").Split('\n');
+        for (var i = 0; i < lines.Length && DirectiveRegex().Match(lines[i]) is { Success: true } directive; i++)
+        {
+            if (directive.Groups["key"].Value.Equals(key, StringComparison.OrdinalIgnoreCase))
+            {
+                return (directive.Groups["value"].Value, i + 1);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether an instruction's arguments open a heredoc (<c>RUN &lt;&lt;EOT</c>, <c>COPY &lt;&lt;EOF /file</c>).</summary>
+    public static bool OpensHeredoc(string keyword, string arguments) =>
+        HeredocInstructions.Contains(keyword) && HeredocRegex().IsMatch(arguments);
+
+    /// <summary>
     /// Reads the leading block of <c># key=value</c> parser directives and returns the escape character they
     /// select and the index of the first line after them.
     /// </summary>

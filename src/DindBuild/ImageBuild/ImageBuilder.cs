@@ -1,53 +1,36 @@
-using System.Globalization;
 using System.IO.Pipelines;
-using System.Text.RegularExpressions;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
+using DindBuild.ImageBuild.BuildKit;
 using Serilog;
 
 namespace DindBuild.ImageBuild;
 
 /// <summary>
 /// <c>docker build</c> against the session's daemon: the context is streamed as a tar honouring
-/// <c>.dockerignore</c>, the output goes to the log, and a failure names the failing step.
+/// <c>.dockerignore</c>, the output goes to the log (BuildKit's trace decoded into plain progress lines), and a
+/// failure names the failing step and its Dockerfile line.
 /// </summary>
-internal sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, ProgressReporter? progress = null)
+/// <remarks>Dockerfile paths in messages are shown relative to <c>displayRoot</c> (the repository root) when inside it.</remarks>
+internal sealed class ImageBuilder(IDockerEngine engine, ILogger log, ProgressReporter? progress = null, string? displayRoot = null)
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
-
-    private const int EvidenceLines = 20;
 
     public async Task<ImageSummary> BuildAsync(string contextDirectory, ImageBuildSpec spec, CancellationToken cancellationToken)
     {
         ValidateInputs(contextDirectory, spec.Dockerfile);
-        var output = new List<string>();
-        string? currentStep = null;
-        var currentStepNumber = 0;
-        string? error = null;
-        Exception? transportFailure = null;
-        using var activity = _progress.Start($"Building {spec.Tag}");
-
-        void OnMessage(ProgressMessage message)
+        var dockerfile = DockerfileSource.Load(contextDirectory, spec.Dockerfile, displayRoot);
+        if (spec.Builder == BuilderKind.Classic)
         {
-            foreach (var line in (message.Text ?? "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0))
-            {
-                output.Add(line);
-                if (StepLine().Match(line) is { Success: true } step)
-                {
-                    currentStep = line.Trim();
-                    currentStepNumber = int.Parse(step.Groups[1].Value, CultureInfo.InvariantCulture);
-                    activity.SetStep(int.Parse(step.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(step.Groups[2].Value, CultureInfo.InvariantCulture), step.Groups[3].Value.Trim());
-                }
-
-                log.Information("build │ {Line}", line);
-            }
-
-            if (message.Error is { Length: > 0 } text)
-            {
-                error = text;
-                log.Error("build │ {Error}", text);
-            }
+            RefuseBuildKitSyntax(dockerfile);
         }
+
+        // The tag's image before this build: replaced by it, it would be left dangling (see RemoveReplacedAsync).
+        var previous = await engine.Images.InspectAsync(spec.Tag, cancellationToken).ConfigureAwait(false);
+        Exception? transportFailure = null;
+        string? error = null;
+        using var activity = _progress.Start($"Building {spec.Tag}");
+        IBuildOutput output = spec.Builder == BuilderKind.BuildKit ? new BuildKitBuildOutput(dockerfile, log, activity) : new ClassicBuildOutput(dockerfile, log, activity);
 
         var pipe = new Pipe();
         using var stopWriting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -55,9 +38,9 @@ internal sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, Pr
         try
         {
             await using var reader = pipe.Reader.AsStream();
-            await engine.Images.BuildAsync(spec, reader, OnMessage, cancellationToken).ConfigureAwait(false);
+            await engine.Images.BuildAsync(spec, reader, output.Observe, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && error is null)
+        catch (Exception ex) when (ex is not OperationCanceledException && output.Error is null)
         {
             error = ex.GetBaseException().Message;
             transportFailure = ex;
@@ -67,28 +50,70 @@ internal sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, Pr
             // The daemon may stop reading early (a failed step); the writer must not wait for it forever.
             await stopWriting.CancelAsync().ConfigureAwait(false);
             await IgnoreCancellation(writer).ConfigureAwait(false);
+            output.Complete();
         }
 
-        if (error is not null)
+        if ((output.Error ?? error) is { } failed)
         {
-            var at = currentStep is null ? "" : $" at '{currentStep}'";
-            var dockerfilePath = Path.Combine(contextDirectory, spec.Dockerfile);
-            var line = currentStepNumber == 0 ? null : DockerfileBaseImages.LineOfInstruction(File.ReadAllText(dockerfilePath), currentStepNumber);
-            throw new DindBuildException(
-                FailureKind.BuildFailed,
-                $"The image build failed{at}: {error}",
-                "build output (last lines):\n" + string.Join('\n', output.TakeLast(EvidenceLines)),
-                $"fix the failing step in {spec.Dockerfile}; 'docker build -f {spec.Dockerfile} {contextDirectory}' reproduces it outside DindBuild.",
-                transportFailure)
-            {
-                Location = line is { } number ? new SourceLocation(dockerfilePath, number) : null,
-            };
+            throw output.Failure(failed, transportFailure);
         }
 
         var image = await engine.Images.InspectAsync(spec.Tag, cancellationToken).ConfigureAwait(false)
-            ?? throw new DindBuildException(FailureKind.BuildFailed, $"The build reported success but the image {spec.Tag} is not on the daemon.", string.Join('\n', output.TakeLast(EvidenceLines)));
-        log.Information("Built {Tag} ({Id}, {SizeMiB:0.0} MiB)", spec.Tag, image.Id, image.Size / 1048576.0);
+            ?? throw new DindBuildException(FailureKind.BuildFailed, $"The build reported success but the image {spec.Tag} is not on the daemon.", "the daemon sent no error; 'docker image ls' on it shows what it has");
+        var cache = output is BuildKitBuildOutput buildKit ? $"; Dockerfile steps: {buildKit.Counts.Ran} ran, {buildKit.Counts.Cached} cached" : "";
+        log.Information("Built {Tag} ({Id}, {SizeMiB:0.0} MiB) with {Builder}{Cache:l}", spec.Tag, image.Id, image.Size / 1048576.0, spec.Builder == BuilderKind.BuildKit ? "BuildKit" : "the classic builder", cache);
+        await RemoveReplacedAsync(previous, image, spec, cancellationToken).ConfigureAwait(false);
         return image;
+    }
+
+    /// <summary>
+    /// The session labels differ from run to run (session id, owner, time), so each build makes a new image and the
+    /// tag moves to it: on a daemon that outlives the session (dood, external) the previous run's image stays behind
+    /// untagged — one dangling image per run. It is removed when it carries DindBuild's labels (it was a run's own
+    /// image, never the user's) and no tag or container holds it any more.
+    /// </summary>
+    private async Task RemoveReplacedAsync(ImageSummary? previous, ImageSummary built, ImageBuildSpec spec, CancellationToken cancellationToken)
+    {
+        if (previous is null || previous.Id == built.Id || !spec.Labels.Keys.Any(previous.Labels.ContainsKey))
+        {
+            return;
+        }
+
+        var now = await engine.Images.InspectAsync(previous.Id, cancellationToken).ConfigureAwait(false);
+        if (now is null || now.Tags.Count > 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await engine.Images.RemoveAsync(previous.Id, cancellationToken).ConfigureAwait(false);
+            log.Information("Removed {Id}, the image {Tag} was before this build (an earlier run's, now untagged)", previous.Id, spec.Tag);
+        }
+        catch (DockerOperationException ex)
+        {
+            log.Information("Kept {Id}, the image {Tag} was before this build: {Reason}", previous.Id, spec.Tag, ex.Message);
+        }
+    }
+
+    /// <summary>The classic builder would reject most of this late and run a heredoc's body not at all: say so before building.</summary>
+    private static void RefuseBuildKitSyntax(DockerfileSource dockerfile)
+    {
+        var uses = DockerfileBuildKitFeatures.Find(dockerfile.Text);
+        if (uses.Count == 0)
+        {
+            return;
+        }
+
+        var (line, what) = uses[0];
+        throw new DindBuildException(
+            FailureKind.BuildFailed,
+            $"The Dockerfile needs BuildKit, and the classic builder was chosen: {dockerfile.DisplayPath}:{line} uses {what} (the classic builder {(what.StartsWith("a heredoc", StringComparison.Ordinal) ? "would skip its body and report success" : "rejects it")}).",
+            string.Join('\n', uses.Select(use => $"{dockerfile.DisplayPath}:{use.Line}: {use.What}")),
+            "build with BuildKit ('--builder auto' or 'buildkit', on a daemon that has it), or rewrite those lines for the classic builder.")
+        {
+            Location = new SourceLocation(dockerfile.Path, line),
+        };
     }
 
     private static void ValidateInputs(string contextDirectory, string dockerfile)
@@ -143,7 +168,4 @@ internal sealed partial class ImageBuilder(IDockerEngine engine, ILogger log, Pr
             // Expected when the build ended before the whole context was read.
         }
     }
-
-    [GeneratedRegex(@"^Step (\d+)/(\d+) :(.*)")]
-    private static partial Regex StepLine();
 }

@@ -23,6 +23,9 @@ public sealed record RunHistory
 
     public string? StorageDriver { get; init; }
 
+    /// <summary>The builder that built the image: <c>BuildKit</c> or <c>classic</c>.</summary>
+    public string? Builder { get; init; }
+
     /// <summary>Parsed from the JUnit and TRX reports when the artifacts were exported.</summary>
     public TestReportSummary? Tests { get; init; }
 
@@ -42,6 +45,7 @@ public sealed record RunHistory
         PrivilegeProfile = later.PrivilegeProfile ?? PrivilegeProfile,
         DaemonVersion = later.DaemonVersion ?? DaemonVersion,
         StorageDriver = later.StorageDriver ?? StorageDriver,
+        Builder = later.Builder ?? Builder,
         Tests = later.Tests ?? Tests,
         Failure = Failure ?? later.Failure,
         FailedStep = Failure is null ? later.FailedStep : FailedStep,

@@ -14,6 +14,7 @@ internal static class RunReportFacts
         yield return ("Privilege profile", report.History.PrivilegeProfile ?? "— (no DinD container in this run)");
         yield return ("Daemon version", report.History.DaemonVersion ?? "—");
         yield return ("Storage driver", report.History.StorageDriver ?? "—");
+        yield return ("Builder", report.History.Builder ?? "— (no image built in this run)");
         yield return ("Image", report.ImageTag is null ? "— (not built in this run)" : $"{report.ImageTag} {report.ImageId}");
         if (report.ImageSizeBytes is { } size)
         {

@@ -29,6 +29,8 @@ public static class DindParameters
             s => s.ImageTag, (s, v) => s.WithImageTag(NonEmpty(v))),
         new("build-arg", "Build argument NAME=VALUE (repeatable)",
             _ => "(none)", (s, v) => ParameterValues.NameValue(v) is var (name, value) ? s.WithBuildArg(name, value) : s) { Repeatable = true },
+        new("builder", $"Which builder builds the image: {ParameterValues.Names<BuilderChoice>()} (auto = BuildKit where the daemon has it, else classic)",
+            s => s.Builder.ToString().ToLowerInvariant(), (s, v) => s.WithBuilder(ParameterValues.Enum<BuilderChoice>(v))),
         new("target-stage", "Dockerfile stage to build (docker build --target)",
             s => s.TargetStage ?? "(last stage)", (s, v) => s.WithTargetStage(NonEmpty(v))),
         new("test-command", "Shell command the test container runs (sh -c); empty runs the image's CMD",

@@ -139,6 +139,9 @@ public sealed record DindSettings
     /// </summary>
     public TestSocketPolicy SocketPolicy { get; init; } = TestSocketPolicy.Strict;
 
+    /// <summary>Which builder builds the image: BuildKit where the daemon has it (auto), or the one named.</summary>
+    public BuilderChoice Builder { get; init; } = BuilderChoice.Auto;
+
     public string DockerfilePath => Path.Combine(ContextDirectory, Dockerfile);
 
     public DindSettings WithDockerMode(DockerMode mode) => this with { DockerMode = mode };
@@ -154,6 +157,8 @@ public sealed record DindSettings
     public DindSettings WithBuildArg(string name, string value) => this with { BuildArgs = BuildArgs.SetItem(name, value) };
 
     public DindSettings WithTargetStage(string? stage) => this with { TargetStage = stage };
+
+    public DindSettings WithBuilder(BuilderChoice builder) => this with { Builder = builder };
 
     public DindSettings WithTestCommand(string? command) => this with { TestCommand = command };
 

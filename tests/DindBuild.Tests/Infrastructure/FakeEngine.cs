@@ -82,8 +82,6 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
 
     public void AddVolume(string name, string sessionId) => _volumes[name] = Labels(sessionId);
 
-    public void AddImage(string name) => _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, new Dictionary<string, string>());
-
     public string AddNetwork(string sessionId)
     {
         var id = NewId();
@@ -191,28 +189,6 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
 
     Task<IReadOnlyList<LabelledResource>> IDockerContainers.ListWithLabelAsync(string key, CancellationToken cancellationToken) =>
         List<LabelledResource>("container.list", [.. _containers.Where(c => c.Labels.ContainsKey(key)).Select(c => new LabelledResource(c.Id, c.Labels))]);
-
-    async Task<ImageSummary?> IDockerImages.InspectAsync(string name, CancellationToken cancellationToken)
-    {
-        await Call("image.inspect", name);
-        return _images.GetValueOrDefault(name);
-    }
-
-    async Task IDockerImages.BuildAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken)
-    {
-        await Call("image.build", spec.Tag);
-        await context.CopyToAsync(Stream.Null, cancellationToken);
-        onMessage(new ProgressMessage("Step 1/1 : FROM scratch", null));
-        _images[spec.Tag] = new ImageSummary("sha256:" + NewId(), [spec.Tag], 1024, spec.Labels);
-    }
-
-    Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    Task<Stream> IDockerImages.SaveAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    Task IDockerImages.LoadAsync(Stream imageTar, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-    Task IDockerImages.ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     async Task IDockerVolumes.CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {

@@ -12,6 +12,7 @@ internal sealed class Harness : IAsyncDisposable
 {
     private readonly List<string> _containers = [];
     private readonly List<string> _networks = [];
+    private readonly List<string> _images = [];
     private readonly TempDirectory _files = new("dindbuild-harness");
 
     public string Id { get; } = "h" + Guid.NewGuid().ToString("N")[..11];
@@ -67,6 +68,9 @@ internal sealed class Harness : IAsyncDisposable
         return path;
     }
 
+    /// <summary>An image a test made on the host engine, removed on dispose.</summary>
+    public void RemoveImageAfterwards(string image) => _images.Add(image);
+
     public async Task<string> NetworkAsync()
     {
         var name = $"dindbuild-{Id}-net";
@@ -120,6 +124,11 @@ internal sealed class Harness : IAsyncDisposable
         foreach (var network in _networks)
         {
             await DockerCli.RunAsync(["network", "rm", network]);
+        }
+
+        foreach (var image in _images)
+        {
+            await DockerCli.RunAsync(["rmi", image]);
         }
 
         _files.Dispose();

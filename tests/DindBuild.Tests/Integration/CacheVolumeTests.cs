@@ -21,7 +21,7 @@ public sealed class CacheVolumeTests(EngineFixture engine)
             var warm = await BuildScript.RunAsync(["DindTest", "--cache-volume", cache, "--artifacts-dir", artifacts.Combine("warm")]);
             Assert.True(warm.ExitCode == 0, warm.Output);
             Assert.Contains(warm.Lines, line => line.Contains("already in the session's daemon", StringComparison.Ordinal));
-            Assert.Contains(warm.Lines, line => line.Contains("build │  ---> Using cache", StringComparison.Ordinal));
+            Assert.Contains(warm.Lines, line => line.Contains("build │ #", StringComparison.Ordinal) && line.EndsWith(" CACHED", StringComparison.Ordinal));
 
             // A run holds the cache; a second one waits, then fails or falls back as told.
             var holder = await RunningBuild.StartAsync(

@@ -100,8 +100,8 @@ public sealed class DindSessionTests(EngineFixture engine)
 
             var failure = await Assert.ThrowsAsync<DindBuildException>(() => pipeline.BuildImageAsync(Cancel));
             Assert.Equal(FailureKind.BuildFailed, failure.Kind);
-            Assert.Matches(@"failed at 'Step 3/\d+ : RUN echo 'about to fail' && exit 3'", failure.Message);
-            Assert.Contains("returned a non-zero code: 3", failure.Message, StringComparison.Ordinal);
+            Assert.Contains($"failed at {context.Combine("Dockerfile")}:3 ('[3/4] RUN echo 'about to fail' && exit 3')", failure.Message, StringComparison.Ordinal);
+            Assert.Contains("did not complete successfully: exit code: 3", failure.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("never", failure.Evidence, StringComparison.Ordinal);
             Assert.Contains("about to fail", failure.Evidence, StringComparison.Ordinal);
             Assert.Equal(new SourceLocation(context.Combine("Dockerfile"), 3), failure.Location);

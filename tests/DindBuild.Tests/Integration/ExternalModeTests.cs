@@ -32,6 +32,7 @@ public sealed partial class ExternalModeTests(EngineFixture engine)
 
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains(run.Lines, line => line.Contains("Seeded dindbuild/python:trixie", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 26.", StringComparison.Ordinal));
         var removed = int.Parse(TeardownCount().Match(run.Output).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(removed >= 2, $"teardown removed {removed} resources; the test container and the artifacts volume were the run's:\n{run.Output}");
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session, external));

@@ -12,7 +12,7 @@ public sealed class LeakTests(EngineFixture engine)
         ("StartDaemon", "Started DinD container"),
         ("WaitForDaemon", "DinD daemon ready"),
         ("SeedImages", "The Dockerfile needs"),
-        ("BuildImage", "build │ Step 1/"),
+        ("BuildImage", "build │ #1 "),
         ("RunTests", "test │ tests-started"),
         ("ExportArtifacts", "Exported "),
     ];

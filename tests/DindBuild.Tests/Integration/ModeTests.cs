@@ -20,6 +20,7 @@ public sealed class ModeTests(EngineFixture engine)
         Assert.Equal(0, JUnitReport.Load(Path.Combine(artifacts.Path, "junit.xml")).Failures);
         Assert.DoesNotContain(run.Lines, line => line.Contains("Started DinD container", StringComparison.Ordinal));
         Assert.Contains(run.Lines, line => line.Contains("root on this host", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 20.10", StringComparison.Ordinal));
 
         // The tests inside reached the host's own daemon through the mounted socket.
         var hostId = await DockerCli.OutputAsync(["info", "--format", "{{.ID}}"]);
@@ -39,6 +40,8 @@ public sealed class ModeTests(EngineFixture engine)
         var seen = SeenDaemonId(artifacts.Path);
         Assert.NotEqual(await DockerCli.OutputAsync(["info", "--format", "{{.ID}}"]), seen);
         Assert.Contains(run.Lines, line => line.Contains("Session daemon (dind)", StringComparison.Ordinal) && line.Contains($"ID {seen}", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 26.", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, line => line.Contains("Built dindbuild-sample:latest", StringComparison.Ordinal) && line.Contains("with BuildKit", StringComparison.Ordinal));
     }
 
     [Fact]

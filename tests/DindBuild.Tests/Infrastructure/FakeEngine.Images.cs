@@ -1,0 +1,66 @@
+using DindBuild.Docker;
+
+namespace DindBuild.Tests.Infrastructure;
+
+/// <summary>The fake engine's images: inspect, build (with scripted progress messages), remove.</summary>
+internal sealed partial class FakeEngine
+{
+    public void AddImage(string name, IReadOnlyDictionary<string, string>? labels = null) =>
+        _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, labels ?? new Dictionary<string, string>());
+
+    /// <summary>What the next builds report (default: one classic <c>Step 1/1</c> line); an error among them fails the build.</summary>
+    public IReadOnlyList<ProgressMessage>? BuildMessages { get; set; }
+
+    /// <summary>The spec of the last build.</summary>
+    public ImageBuildSpec? LastBuild { get; private set; }
+
+    /// <summary>Whether an image with this id (or name) is on the engine.</summary>
+    public bool HasImage(string idOrName) => _images.ContainsKey(idOrName) || _images.Values.Any(image => image.Id == idOrName);
+
+    async Task<ImageSummary?> IDockerImages.InspectAsync(string name, CancellationToken cancellationToken)
+    {
+        await Call("image.inspect", name);
+        return _images.GetValueOrDefault(name);
+    }
+
+    async Task IDockerImages.BuildAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken)
+    {
+        await Call("image.build", spec.Tag);
+        LastBuild = spec;
+        await context.CopyToAsync(Stream.Null, cancellationToken);
+        var messages = BuildMessages ?? [new ProgressMessage("Step 1/1 : FROM scratch", null)];
+        foreach (var message in messages)
+        {
+            onMessage(message);
+        }
+
+        if (messages.All(message => message.Error is null))
+        {
+            // The tag moves to the new image; an image it named before stays, untagged, as on a real daemon.
+            foreach (var (name, image) in _images.Where(pair => pair.Key == spec.Tag).ToList())
+            {
+                _images[image.Id] = image with { Tags = [] };
+            }
+
+            var id = "sha256:" + NewId();
+            _images[spec.Tag] = new ImageSummary(id, [spec.Tag], 1024, spec.Labels);
+        }
+    }
+
+    async Task IDockerImages.RemoveAsync(string id, CancellationToken cancellationToken)
+    {
+        await Call("image.remove", id);
+        foreach (var name in _images.Where(pair => pair.Value.Id == id && pair.Value.Tags.Count == 0).Select(pair => pair.Key).ToList())
+        {
+            _images.Remove(name);
+        }
+    }
+
+    Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task<Stream> IDockerImages.SaveAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task IDockerImages.LoadAsync(Stream imageTar, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    Task IDockerImages.ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken) => throw new NotSupportedException();
+}
