@@ -14,6 +14,9 @@ namespace DindBuild.SocketPolicy;
 /// </summary>
 internal sealed class OwnershipRules(SessionObjects objects, IDaemonQueries daemon)
 {
+    /// <summary>Network modes that name no user network: the daemon's own (host is ContainerRules' refusal).</summary>
+    private static readonly string[] DefaultNetworks = ["", "default", "bridge", "none", "host"];
+
     private string LabelFilter => $"{SessionLabels.Session}={objects.SessionId}";
 
     /// <summary>The target to send instead of the request's, or null to send it unchanged; a refusal for an object that is not the session's.</summary>
@@ -94,7 +97,7 @@ internal sealed class OwnershipRules(SessionObjects objects, IDaemonQueries daem
                         config[ApiJson.Keys(config, mode)[0]] = "container:" + id;
                     }
                 }
-                else if (mode == "NetworkMode" && !new[] { "", "default", "bridge", "none", "host" }.Contains(value.Trim(), StringComparer.OrdinalIgnoreCase))
+                else if (mode == "NetworkMode" && !DefaultNetworks.Contains(value.Trim(), StringComparer.OrdinalIgnoreCase))
                 {
                     await OursAsync(ObjectKind.Network, value, $"{at}{mode} ", refusals, cancellationToken).ConfigureAwait(false);
                 }
@@ -107,7 +110,8 @@ internal sealed class OwnershipRules(SessionObjects objects, IDaemonQueries daem
 
         var networking = ApiJson.Object(ApiJson.Field(request, "NetworkingConfig", ""), "NetworkingConfig");
         var endpoints = networking is null ? null : ApiJson.Object(ApiJson.Field(networking, "EndpointsConfig", "NetworkingConfig."), "NetworkingConfig.EndpointsConfig");
-        foreach (var network in endpoints?.Select(endpoint => endpoint.Key).ToList() ?? [])
+        // The docker CLI names the network mode's own network, "default" included, which is no network's name.
+        foreach (var network in endpoints?.Select(endpoint => endpoint.Key).Where(network => !DefaultNetworks.Contains(network.Trim(), StringComparer.OrdinalIgnoreCase)).ToList() ?? [])
         {
             await OursAsync(ObjectKind.Network, network, "NetworkingConfig.EndpointsConfig ", refusals, cancellationToken).ConfigureAwait(false);
         }

@@ -95,7 +95,7 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
         // container's filesystem for the artifacts' export ("no such file or directory").
 
         _log.Information(
-            "The tests' Docker socket went through the socket policy: {Requests} requests, {Refused} refused (by rule: {ByRule}), {Malformed} malformed",
+            "The tests' Docker socket went through the socket policy: {Requests} requests, {Refused} refused (by rule: {ByRule:l}), {Malformed} malformed",
             Stats.Requests,
             Stats.RefusedCount,
             Stats.Summary,

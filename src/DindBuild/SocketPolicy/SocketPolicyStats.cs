@@ -49,7 +49,7 @@ internal sealed class SocketPolicyStats(ILogger log)
         }
         else if (IsMilestone(refused))
         {
-            log.Warning("The socket policy has refused {Refused} requests from the tests (by rule: {ByRule}); after the first {Logged} they are counted, not logged", refused, Summary, Logged);
+            log.Warning("The socket policy has refused {Refused} requests from the tests (by rule: {ByRule:l}); after the first {Logged} they are counted, not logged", refused, Summary, Logged);
         }
     }
 

@@ -169,7 +169,7 @@ public sealed class SocketPolicyOwnershipTests
     {
         var forwarded = await InspectAsync(
             "/containers/create",
-            """{"Image":"x","HostConfig":{"NetworkMode":"container:web","PidMode":"container:web","VolumesFrom":["web:ro"],"Links":["web","/web:db"],"Binds":["our-data:/d"]},"NetworkingConfig":{"EndpointsConfig":{"our-net":{},"bridge":{}}}}""");
+            """{"Image":"x","HostConfig":{"NetworkMode":"container:web","PidMode":"container:web","VolumesFrom":["web:ro"],"Links":["web","/web:db"],"Binds":["our-data:/d"]},"NetworkingConfig":{"EndpointsConfig":{"our-net":{},"bridge":{},"default":{}}}}""");
 
         var hostConfig = forwarded["HostConfig"]!;
         var id = Id("web");

@@ -30,7 +30,7 @@ public sealed class SocketPolicyStatsTests
         Assert.Equal(
             ["100", "1000", "10000", "100000"],
             lines.Skip(SocketPolicyStats.Logged).Select(line => line.Properties["Refused"].ToString()));
-        Assert.Contains("by rule: \"ownership 99990, HostConfig.Privileged 10\"", lines[^1].RenderMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Contains("by rule: ownership 99990, HostConfig.Privileged 10)", lines[^1].RenderMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
         Assert.Equal(100_000, stats.RefusedCount);
         Assert.Equal(new Dictionary<string, int> { ["ownership"] = 99_990, ["HostConfig.Privileged"] = 10 }, stats.RefusedByRule);
