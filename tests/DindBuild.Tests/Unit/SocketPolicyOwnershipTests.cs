@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using DindBuild.Sessions;
 using DindBuild.SocketPolicy;
@@ -31,8 +30,6 @@ public sealed class SocketPolicyOwnershipTests
         _daemon.Add("images", "built:1", ours: true);
         _daemon.AddExec("exec-of-host", "hosts-job");
     }
-
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     private static string Id(string name) => FakeDaemonObjects.Hex(name);
 
@@ -223,16 +220,7 @@ public sealed class SocketPolicyOwnershipTests
         Assert.Equal(4, _daemon.Asked.Count);
     }
 
-    private async Task<string?> CheckHeadAsync(string method, string target)
-    {
-        var head = HttpHead.ParseRequest(Encoding.Latin1.GetBytes($"{method} {target} HTTP/1.1\r\nHost: docker\r\n\r\n"));
-        return await _policy.CheckHeadAsync(ApiRoute.Classify(method, target), head, Cancel);
-    }
+    private Task<string?> CheckHeadAsync(string method, string target) => _policy.CheckHeadAsync(method, target);
 
-    private async Task<JsonObject> InspectAsync(string target, string body)
-    {
-        var route = ApiRoute.Classify("POST", target);
-        await _policy.CheckHeadAsync(route, HttpHead.ParseRequest(Encoding.Latin1.GetBytes($"POST {target} HTTP/1.1\r\nHost: docker\r\n\r\n")), Cancel);
-        return JsonNode.Parse(await _policy.InspectAsync(route, Encoding.UTF8.GetBytes(body), Cancel))!.AsObject();
-    }
+    private Task<JsonObject> InspectAsync(string target, string body) => _policy.InspectAsync(target, body);
 }

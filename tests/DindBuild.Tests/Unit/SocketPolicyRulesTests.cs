@@ -312,15 +312,7 @@ public sealed class SocketPolicyRulesTests
         Assert.All(new[] { "SYS_ADMIN", "NET_ADMIN", "ALL", "SYS_PTRACE", "DAC_READ_SEARCH", "BPF", "nonsense" }, cap => Assert.False(ContainerRules.IsDefaultCapability(cap), cap));
     }
 
-    private async Task<string?> CheckHeadAsync(string method, string target, string header = "Content-Type: application/json")
-    {
-        var head = HttpHead.ParseRequest(Encoding.Latin1.GetBytes($"{method} {target} HTTP/1.1\r\nHost: docker\r\n{header}\r\n\r\n"));
-        return await Policy.CheckHeadAsync(ApiRoute.Classify(method, target), head, Cancel);
-    }
+    private Task<string?> CheckHeadAsync(string method, string target, string header = "Content-Type: application/json") => Policy.CheckHeadAsync(method, target, header);
 
-    private async Task<JsonObject> InspectAsync(string target, string body)
-    {
-        var forwarded = await Policy.InspectAsync(ApiRoute.Classify("POST", target), Encoding.UTF8.GetBytes(body), Cancel);
-        return JsonNode.Parse(forwarded)!.AsObject();
-    }
+    private Task<JsonObject> InspectAsync(string target, string body) => Policy.InspectAsync(target, body);
 }
