@@ -121,5 +121,18 @@ internal static class ApiJson
     };
 }
 
-/// <summary>A request the socket policy refuses; the message names the rule.</summary>
-internal sealed class PolicyRefusedException(string rule) : Exception(rule);
+/// <summary>
+/// A request the socket policy refuses; the message names the rule and the parameter, the rule is a
+/// short name for the counts (by default the message's first word: a field such as HostConfig.Privileged).
+/// </summary>
+internal sealed class PolicyRefusedException(string message, string? rule = null) : Exception(message)
+{
+    public string Rule { get; } = rule ?? RuleOf(message);
+
+    /// <summary>The message up to its first space, colon or '=': the field the rule is about, without the value the tests sent.</summary>
+    public static string RuleOf(string message)
+    {
+        var end = message.IndexOfAny([' ', ':', '=']);
+        return HttpHead.Printable(end < 0 ? message : message[..end]);
+    }
+}

@@ -21,6 +21,9 @@ internal enum Inspection
 
     NetworkCreate,
 
+    /// <summary><c>POST /networks/{id}/connect</c> and <c>…/disconnect</c>: the body names a container.</summary>
+    NetworkConnect,
+
     /// <summary>Only its query (and the form body Go's server would also read) is checked.</summary>
     Build,
 
@@ -39,12 +42,27 @@ internal sealed record ApiRoute(Inspection Inspection, string Path, string Query
     /// <summary>Why a request is refused outright; null unless <see cref="Inspection"/> is <see cref="Inspection.Refused"/>.</summary>
     public string? RefusedRule { get; init; }
 
+    /// <summary>The version prefix as given (<c>v1.45</c>), kept when the target is rewritten; null for none.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>The cleaned path's segments after the version prefix.</summary>
+    public IReadOnlyList<string> Segments => Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>
+    /// This route with <paramref name="segments"/> and <paramref name="query"/> as an origin-form
+    /// target (each segment percent-encoded, the version prefix kept): how a checked request is sent
+    /// on once its object names are replaced by the ids that were checked.
+    /// </summary>
+    public string Target(IEnumerable<string> segments, string query) =>
+        "/" + string.Join('/', (Version is null ? [] : new[] { Version }).Concat(segments.Select(Uri.EscapeDataString)))
+        + (query.Length > 0 ? "?" + query : "");
+
     /// <summary>Areas a test has no business changing: each can run code as root on the daemon's host.</summary>
     private static readonly string[] ClusterAndPluginAreas = ["plugins", "swarm", "services", "nodes", "secrets", "configs", "tasks"];
 
     public static ApiRoute Classify(string method, string target)
     {
-        var (path, query) = Split(target);
+        var (path, query, version) = Split(target);
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var post = method.Equals("POST", StringComparison.OrdinalIgnoreCase);
         bool Is(int index, string name) => segments.Length > index && segments[index].Equals(name, StringComparison.OrdinalIgnoreCase);
@@ -52,6 +70,8 @@ internal sealed record ApiRoute(Inspection Inspection, string Path, string Query
         var inspection = segments.Length switch
         {
             _ when method.Equals("CONNECT", StringComparison.OrdinalIgnoreCase) => Inspection.Refused,
+            // BuildKit's controller: its solve requests can ask for network.host and security.insecure, and bypass POST /build's checks.
+            1 when Is(0, "grpc") => Inspection.Refused,
             _ when segments.Length > 0 && ClusterAndPluginAreas.Any(area => Is(0, area))
                 && !method.Equals("GET", StringComparison.OrdinalIgnoreCase) && !method.Equals("HEAD", StringComparison.OrdinalIgnoreCase) => Inspection.Refused,
             2 when post && Is(0, "containers") && Is(1, "create") => Inspection.ContainerCreate,
@@ -60,13 +80,16 @@ internal sealed record ApiRoute(Inspection Inspection, string Path, string Query
             3 when post && Is(0, "containers") && Is(2, "exec") => Inspection.ExecCreate,
             2 when post && Is(0, "volumes") && Is(1, "create") => Inspection.VolumeCreate,
             2 when post && Is(0, "networks") && Is(1, "create") => Inspection.NetworkCreate,
+            >= 3 when post && Is(0, "networks") && (Is(segments.Length - 1, "connect") || Is(segments.Length - 1, "disconnect")) => Inspection.NetworkConnect,
             1 when post && Is(0, "build") => Inspection.Build,
             _ => Inspection.None,
         };
         return new ApiRoute(inspection, path, query)
         {
+            Version = version,
             RefusedRule = inspection != Inspection.Refused ? null
                 : method.Equals("CONNECT", StringComparison.OrdinalIgnoreCase) ? "CONNECT requests are not proxied"
+                : Is(0, "grpc") ? "BuildKit /grpc: BuildKit's controller API is not proxied (a solve request can ask for network.host and security.insecure); build through POST /build (DOCKER_BUILDKIT=0 docker build, Testcontainers' image builds)"
                 : $"{method.ToUpperInvariant()} /{segments[0].ToLowerInvariant()}: plugin, swarm and service management is not allowed (plugins and services run with host privileges)",
         };
     }
@@ -80,11 +103,11 @@ internal sealed record ApiRoute(Inspection Inspection, string Path, string Query
             .Where(pair => Decode(pair[0], plusIsSpace: true).Equals(name, StringComparison.OrdinalIgnoreCase))
             .Select(pair => pair.Length == 2 ? Decode(pair[1], plusIsSpace: true) : "");
 
-    private static (string Path, string Query) Split(string target)
+    private static (string Path, string Query, string? Version) Split(string target)
     {
         if (target == "*")
         {
-            return ("*", "");
+            return ("*", "", null);
         }
 
         var rest = target;
@@ -104,11 +127,19 @@ internal sealed record ApiRoute(Inspection Inspection, string Path, string Query
         var question = rest.IndexOf('?', StringComparison.Ordinal);
         var rawPath = question < 0 ? rest : rest[..question];
         var query = question < 0 ? "" : rest[(question + 1)..];
-        return (Clean(Decode(rawPath, plusIsSpace: false)), query);
+
+        // Go before 1.17 split a query at ';' as well as '&', later ones reject the pair: either way it could mean something else to the daemon.
+        if (query.Contains(';', StringComparison.Ordinal))
+        {
+            throw new HttpFramingException("a ';' in the query (Go's servers split or reject it there; escape it as %3B)");
+        }
+
+        var (path, version) = Clean(Decode(rawPath, plusIsSpace: false));
+        return (path, query, version);
     }
 
     /// <summary>Path.Clean's rules: one slash between segments, "." dropped, ".." removes its parent; then no version prefix.</summary>
-    private static string Clean(string path)
+    private static (string Path, string? Version) Clean(string path)
     {
         var kept = new List<string>();
         foreach (var segment in path.Split('/'))
@@ -131,15 +162,17 @@ internal sealed record ApiRoute(Inspection Inspection, string Path, string Query
             kept.Add(segment);
         }
 
+        string? version = null;
         if (kept.Count > 0 && kept[0].Length > 1 && kept[0][0] is 'v' or 'V' && kept[0][1..].All(c => char.IsAsciiDigit(c) || c == '.'))
         {
+            version = kept[0];
             kept.RemoveAt(0);
         }
 
-        return "/" + string.Join('/', kept);
+        return ("/" + string.Join('/', kept), version);
     }
 
-    private static string Decode(string text, bool plusIsSpace)
+    public static string Decode(string text, bool plusIsSpace)
     {
         var bytes = new List<byte>(text.Length);
         for (var i = 0; i < text.Length; i++)

@@ -117,14 +117,17 @@ internal sealed class HttpHead
     public bool KeepsAlive(string version) =>
         version == "HTTP/1.1" ? !HasToken("Connection", "close") : HasToken("Connection", "keep-alive");
 
-    /// <summary>This request's head for a body of <paramref name="length"/> bytes that DindBuild read and rewrote.</summary>
-    public byte[] WithContentLength(int length)
+    /// <summary>
+    /// This request's head with <paramref name="target"/> (null: the same) and, when DindBuild read and
+    /// rewrote the body, a length of <paramref name="length"/> bytes (null: the body goes on as it came).
+    /// </summary>
+    public byte[] Rebuilt(string? target, int? length)
     {
-        var text = new StringBuilder().Append(First).Append(' ').Append(Second).Append(' ').Append(Third).Append("\r\n");
+        var text = new StringBuilder().Append(First).Append(' ').Append(target ?? Second).Append(' ').Append(Third).Append("\r\n");
         foreach (var (name, value) in Headers)
         {
             // The body is sent whole, so neither chunking nor a wait for "100 Continue" applies to it.
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
+            if (length is not null && (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) || name.Equals("Expect", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -132,8 +135,12 @@ internal sealed class HttpHead
             text.Append(name).Append(": ").Append(value).Append("\r\n");
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"Content-Length: {length}\r\n\r\n");
-        return Encoding.Latin1.GetBytes(text.ToString());
+        if (length is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"Content-Length: {length}\r\n");
+        }
+
+        return Encoding.Latin1.GetBytes(text.Append("\r\n").ToString());
     }
 
     /// <summary>At most 80 printable characters of text that came from the other side, for messages.</summary>

@@ -52,9 +52,10 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 var keepAlive = request.KeepsAlive(request.Third);
                 var head = request.Raw;
                 byte[]? body = null;
+                var bodyRead = false;
                 try
                 {
-                    RequestPolicy.CheckHead(route, request);
+                    var target = await policy.CheckHeadAsync(route, request, cancellationToken).ConfigureAwait(false);
                     if (RequestPolicy.ReadsBody(route, framing))
                     {
                         if (request.HasToken("Expect", "100-continue"))
@@ -68,20 +69,33 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                             // The rest of the body is still on the connection: it can only be closed.
                             keepAlive = false;
                             framing = BodyFraming.None;
-                            throw new PolicyRefusedException($"a {request.First} {HttpHead.Printable(route.Path)} body larger than {RequestPolicy.BodyLimit >> 20} MiB is not inspected");
+                            throw new PolicyRefusedException($"a {request.First} {HttpHead.Printable(route.Path)} body larger than {RequestPolicy.BodyLimit >> 20} MiB is not inspected", "body size");
                         }
 
+                        bodyRead = true;
+
                         body = await policy.InspectAsync(route, read, cancellationToken).ConfigureAwait(false);
-                        head = request.WithContentLength(body.Length);
+                    }
+
+                    if (target is not null || body is not null)
+                    {
+                        head = request.Rebuilt(target, body?.Length);
                     }
                 }
-                catch (PolicyRefusedException ex)
+                catch (Exception ex) when (ex is PolicyRefusedException or PolicyAnswerException)
                 {
-                    stats.Refused($"{request.First} {route.Path}", ex.Message);
-
                     // An unread body would be taken for the next request.
-                    var close = !keepAlive || (body is null && !RequestPolicy.ReadsBody(route, framing) && framing.Kind != BodyFramingKind.None);
-                    await RespondAsync(clientStream, 403, RequestPolicy.Message(ex.Message), close, cancellationToken).ConfigureAwait(false);
+                    var close = !keepAlive || (framing.Kind != BodyFramingKind.None && !bodyRead);
+                    if (ex is PolicyRefusedException refusal)
+                    {
+                        stats.Refused($"{request.First} {route.Path}", refusal);
+                        await RespondAsync(clientStream, 403, RequestPolicy.Message(refusal.Message), close, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await RespondAsync(clientStream, ((PolicyAnswerException)ex).Answer, request.First, close, cancellationToken).ConfigureAwait(false);
+                    }
+
                     if (close)
                     {
                         return;
@@ -192,10 +206,16 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
     }
 
     /// <summary>An error as the daemon words one (<c>{"message": …}</c>), which the docker CLI prints as "Error response from daemon: …".</summary>
-    internal static async Task RespondAsync(Stream client, int status, string message, bool close, CancellationToken cancellationToken)
+    internal static Task RespondAsync(Stream client, int status, string message, bool close, CancellationToken cancellationToken) =>
+        WriteAsync(client, status, Encoding.UTF8.GetBytes(new JsonObject { ["message"] = message }.ToJsonString()), close, cancellationToken);
+
+    /// <summary>The daemon's own answer to a lookup, as it gave it (no body for a HEAD request).</summary>
+    private static Task RespondAsync(Stream client, DaemonAnswer answer, string method, bool close, CancellationToken cancellationToken) =>
+        WriteAsync(client, answer.Status, method.Equals("HEAD", StringComparison.OrdinalIgnoreCase) ? [] : answer.Body, close, cancellationToken);
+
+    private static async Task WriteAsync(Stream client, int status, byte[] body, bool close, CancellationToken cancellationToken)
     {
-        var body = Encoding.UTF8.GetBytes(new JsonObject { ["message"] = message }.ToJsonString());
-        var reason = status switch { 400 => "Bad Request", 403 => "Forbidden", _ => "Bad Gateway" };
+        var reason = status switch { 400 => "Bad Request", 403 => "Forbidden", 404 => "Not Found", 502 => "Bad Gateway", _ => "Error" };
         var head = string.Create(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n{(close ? "Connection: close\r\n" : "")}\r\n");
         try
         {

@@ -5,15 +5,16 @@ using DindBuild.Sessions;
 namespace DindBuild.SocketPolicy;
 
 /// <summary>
-/// The strict socket policy for one session: which requests are refused, and how the bodies of the
-/// few inspected endpoints are rewritten before they reach the daemon (the session's labels on
-/// every container, volume and network a test creates; daemon-socket binds pointed at the policy socket).
+/// The strict socket policy for one session: which requests are refused, and how the few inspected
+/// ones are rewritten before they reach the daemon (the session's labels on every container, volume,
+/// network and image a test creates; daemon-socket binds pointed at the policy socket; objects named by
+/// the ids that were checked; lists and prunes limited to the session's objects).
 /// </summary>
-/// <param name="sessionId">Labels what the tests create, so that teardown removes it.</param>
+/// <param name="sessionId">Labels what the tests create, so that teardown removes it; the only objects they may use.</param>
 /// <param name="owner">The build process, for the reaper.</param>
 /// <param name="policySocket">The policy socket's path as the daemon resolves it, given to binds of the daemon's socket; null for none.</param>
-/// <param name="volumeExists">Whether the daemon already has a volume of this name (one that must keep its own labels).</param>
-internal sealed class RequestPolicy(string sessionId, string owner, string? policySocket, Func<string, CancellationToken, Task<bool>> volumeExists)
+/// <param name="daemon">Where the policy asks whose an object is.</param>
+internal sealed class RequestPolicy(string sessionId, string owner, string? policySocket, IDaemonQueries daemon)
 {
     /// <summary>Inspected bodies are read whole; real ones are a few KiB.</summary>
     public const int BodyLimit = 1 << 20;
@@ -23,6 +24,10 @@ internal sealed class RequestPolicy(string sessionId, string owner, string? poli
     public const string Prefix = "DindBuild socket policy: ";
 
     public const string Relax = "relax with --socket-policy permissive";
+
+    private readonly SessionObjects _objects = new(sessionId, daemon);
+
+    private OwnershipRules Ownership => new(_objects, daemon);
 
     /// <summary>The refusal as the daemon would word an error: what the docker CLI and Testcontainers print.</summary>
     public static string Message(string rules) => Prefix + rules + "; " + Relax;
@@ -35,39 +40,17 @@ internal sealed class RequestPolicy(string sessionId, string owner, string? poli
         _ => true,
     };
 
-    /// <summary>Refuses what the head alone decides: cluster and plugin endpoints, and build options that reach the host.</summary>
-    public static void CheckHead(ApiRoute route, HttpHead head)
+    /// <summary>
+    /// Refuses what the head decides (<see cref="HeadRules"/>, and objects that are not the session's);
+    /// the target to send instead of the request's, or null to send it unchanged.
+    /// </summary>
+    public async Task<string?> CheckHeadAsync(ApiRoute route, HttpHead head, CancellationToken cancellationToken)
     {
-        if (route.Inspection == Inspection.Refused)
-        {
-            throw new PolicyRefusedException(route.RefusedRule!);
-        }
-
-        if (route.Inspection != Inspection.Build)
-        {
-            return;
-        }
-
-        // Go's server also reads form values from a form body: the build options could hide there.
-        var type = head.Values("Content-Type").FirstOrDefault()?.Split(';')[0].Trim() ?? "";
-        if (type.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) || type.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new PolicyRefusedException($"POST /build with a {type} body: build options are taken from the query only");
-        }
-
-        var refusals = new List<string>();
-        if (route.QueryValues("networkmode").Any(mode => mode.Trim().Equals("host", StringComparison.OrdinalIgnoreCase)))
-        {
-            refusals.Add("POST /build networkmode=host: the host's namespaces are not allowed");
-        }
-
-        if (route.QueryValues("cgroupparent").Any(parent => parent.Length > 0))
-        {
-            refusals.Add("POST /build cgroupparent: a cgroup outside the daemon's is not allowed");
-        }
-
-        ThrowIfAny(refusals);
+        HeadRules.Check(route, head);
+        return await Ownership.TargetAsync(route, head.First, Labels, cancellationToken).ConfigureAwait(false);
     }
+
+    private IReadOnlyDictionary<string, string> Labels => SessionLabels.For(sessionId, Role, owner);
 
     /// <summary>The body to forward instead of <paramref name="body"/>; a <see cref="PolicyRefusedException"/> naming every rule it breaks.</summary>
     public async Task<byte[]> InspectAsync(ApiRoute route, byte[] body, CancellationToken cancellationToken)
@@ -80,20 +63,27 @@ internal sealed class RequestPolicy(string sessionId, string owner, string? poli
 
         var request = ApiJson.ParseObject(body);
         var refusals = new List<string>();
-        var labels = SessionLabels.For(sessionId, Role, owner);
+        var labels = Labels;
         switch (route.Inspection)
         {
             case Inspection.ContainerCreate:
                 ContainerRules.Check(request, "", policySocket, labels, refusals);
-                if (ApiJson.Object(ApiJson.Field(request, "HostConfig", ""), "HostConfig") is { } hostConfig)
+                var hostConfig = ApiJson.Object(ApiJson.Field(request, "HostConfig", ""), "HostConfig");
+                if (hostConfig is not null)
                 {
                     ContainerRules.Check(hostConfig, "HostConfig.", policySocket, labels, refusals);
                 }
 
+                // Only a create that breaks no rule asks the daemon about the objects it names (and creates its volumes).
+                ThrowIfAny(refusals);
+                await Ownership.CheckCreateAsync(request, hostConfig, labels, cancellationToken).ConfigureAwait(false);
                 SessionLabelling.Merge(request, labels, "");
                 break;
             case Inspection.ContainerStart:
+                // Docker 20.10 still reads a HostConfig from the start body of API versions below 1.24.
                 ContainerRules.Check(request, "", policySocket, labels, refusals);
+                ThrowIfAny(refusals);
+                await Ownership.CheckCreateAsync(request, null, labels, cancellationToken).ConfigureAwait(false);
                 break;
             case Inspection.ContainerUpdate:
                 foreach (var field in new[] { "Devices", "DeviceRequests", "DeviceCgroupRules", "CgroupParent" }.Where(field => ApiJson.HasItems(ApiJson.Field(request, field, ""))))
@@ -115,12 +105,26 @@ internal sealed class RequestPolicy(string sessionId, string owner, string? poli
             case Inspection.NetworkCreate:
                 SessionLabelling.Merge(request, labels, "");
                 break;
+            case Inspection.NetworkConnect:
+                await Ownership.CheckConnectAsync(request, cancellationToken).ConfigureAwait(false);
+                break;
             default:
                 throw new InvalidOperationException($"{route.Inspection} has no body to inspect");
         }
 
         ThrowIfAny(refusals);
         return Encoding.UTF8.GetBytes(request.ToJsonString());
+    }
+
+    /// <summary>A refusal naming every rule in <paramref name="refusals"/> (the first few), counted under <paramref name="rule"/> (by default the first one's field).</summary>
+    public static void ThrowIfAny(List<string> refusals, string? rule = null)
+    {
+        if (refusals.Count > 0)
+        {
+            const int Shown = 8;
+            var rules = string.Join("; ", refusals.Take(Shown)) + (refusals.Count > Shown ? $"; and {refusals.Count - Shown} more" : "");
+            throw new PolicyRefusedException(rules, rule ?? PolicyRefusedException.RuleOf(refusals[0]));
+        }
     }
 
     /// <summary>
@@ -151,19 +155,27 @@ internal sealed class RequestPolicy(string sessionId, string owner, string? poli
         }
 
         var name = ApiJson.String(ApiJson.Field(request, "Name", ""), "Name");
-        if (name is not { Length: > 0 } || !await volumeExists(name, cancellationToken).ConfigureAwait(false))
+        if (name is not { Length: > 0 } || !await ExistsAsync(name, cancellationToken).ConfigureAwait(false))
         {
             SessionLabelling.Merge(request, labels, "");
         }
     }
 
-    private static void ThrowIfAny(List<string> refusals)
+    /// <summary>When the daemon cannot tell, the answer is yes: the volume then goes unlabelled, where a wrong "no" could have teardown remove a volume that was never the session's.</summary>
+    private async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken)
     {
-        if (refusals.Count > 0)
+        try
         {
-            const int Shown = 8;
-            var rules = string.Join("; ", refusals.Take(Shown)) + (refusals.Count > Shown ? $"; and {refusals.Count - Shown} more" : "");
-            throw new PolicyRefusedException(rules);
+            await _objects.LookUpAsync(ObjectKind.Volume, name, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (PolicyAnswerException ex) when (ex.Answer.Status == 404)
+        {
+            return false;
+        }
+        catch (PolicyRefusedException)
+        {
+            return true;
         }
     }
 }

@@ -48,7 +48,7 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
     /// </summary>
     public static SocketPolicyProxy Start(string listenPath, string upstreamPath, string sessionId, string owner, string policySocket, ILogger log)
     {
-        var policy = new RequestPolicy(sessionId, owner, policySocket, (name, ct) => DaemonLookup.VolumeExistsAsync(upstreamPath, name, ct));
+        var policy = new RequestPolicy(sessionId, owner, policySocket, new DaemonLookup(upstreamPath));
         var directory = Path.GetDirectoryName(listenPath)!;
         PrivateFiles.CreateDirectory(directory);
         // Bound under another name and renamed into place: .NET unlinks the name a socket was bound to
@@ -95,9 +95,10 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
         // container's filesystem for the artifacts' export ("no such file or directory").
 
         _log.Information(
-            "The tests' Docker socket went through the socket policy: {Requests} requests, {Refused} refused, {Malformed} malformed",
+            "The tests' Docker socket went through the socket policy: {Requests} requests, {Refused} refused (by rule: {ByRule:l}), {Malformed} malformed",
             Stats.Requests,
             Stats.RefusedCount,
+            Stats.Summary,
             Stats.MalformedCount);
     }
 

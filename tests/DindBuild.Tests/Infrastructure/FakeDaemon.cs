@@ -12,6 +12,8 @@ namespace DindBuild.Tests.Infrastructure;
 /// <c>/raw</c>: 200 with no length (a hijacked raw stream), then the same echo;
 /// <c>/events</c>: three chunks; <c>GET /volumes/NAME</c>: 200 for <see cref="ExistingVolumes"/>, else 404;
 /// anything else: 200 (201 for <c>…/create</c>) with a small JSON body; HTTP/1.0: the same, then close.
+/// The policy's own questions (its User-Agent) are answered from <see cref="Objects"/> and kept apart,
+/// in <see cref="Lookups"/>, so that <see cref="Requests"/> and <see cref="Connections"/> are the tests' alone.
 /// </summary>
 internal sealed class FakeDaemon : IAsyncDisposable
 {
@@ -34,6 +36,11 @@ internal sealed class FakeDaemon : IAsyncDisposable
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
     public HashSet<string> ExistingVolumes { get; } = [];
+
+    /// <summary>What the policy's lookups see; the session is the proxy tests' own.</summary>
+    public FakeDaemonObjects Objects { get; } = new("proxy0session");
+
+    public ConcurrentQueue<ReceivedRequest> Lookups { get; } = new();
 
     public int Connections => Volatile.Read(ref _connections);
 
@@ -61,7 +68,6 @@ internal sealed class FakeDaemon : IAsyncDisposable
                 return;
             }
 
-            Interlocked.Increment(ref _connections);
             lock (_tasks)
             {
                 _tasks.Add(Task.Run(() => ServeAsync(client)));
@@ -73,10 +79,24 @@ internal sealed class FakeDaemon : IAsyncDisposable
     {
         using var stream = new NetworkStream(client, ownsSocket: true);
         var pending = new List<byte>();
+        var counted = false;
         try
         {
             while (await ReadRequestAsync(stream, pending) is { } request)
             {
+                if (request.Header("User-Agent") == DindBuild.SocketPolicy.DaemonLookup.UserAgent)
+                {
+                    Lookups.Enqueue(request);
+                    await LookupAsync(stream, request);
+                    return;
+                }
+
+                if (!counted)
+                {
+                    counted = true;
+                    Interlocked.Increment(ref _connections);
+                }
+
                 Requests.Enqueue(request);
                 if (!await RespondAsync(stream, pending, request))
                 {
@@ -126,6 +146,18 @@ internal sealed class FakeDaemon : IAsyncDisposable
         var http10 = request.Version == "HTTP/1.0";
         await WriteAsync(stream, $"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nApi-Version: 1.45\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{(http10 ? "Connection: close\r\n" : "")}\r\n{body}");
         return !http10;
+    }
+
+    private async Task LookupAsync(NetworkStream stream, ReceivedRequest request)
+    {
+        var path = System.Text.RegularExpressions.Regex.Replace(request.Target.Split('?')[0], "^/v[0-9.]+/", "/");
+        foreach (var volume in ExistingVolumes.Where(volume => !Objects.Has("volumes", volume)))
+        {
+            Objects.Add("volumes", volume, ours: false);
+        }
+
+        var answer = await Objects.SendAsync(request.Method, path, request.Body.Length > 0 ? request.BodyText : null, CancellationToken.None);
+        await WriteAsync(stream, $"HTTP/1.1 {answer.Status} X\r\nContent-Type: application/json\r\nContent-Length: {answer.Body.Length}\r\nConnection: close\r\n\r\n{answer.Text}");
     }
 
     /// <summary>What a hijacked stream does here: every byte back, upper-cased, until the client half-closes.</summary>

@@ -144,6 +144,67 @@ public sealed class SocketPolicyTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task In_dood_the_hosts_own_objects_are_out_of_the_tests_reach_and_implicit_volumes_are_torn_down()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+        var name = $"dindbuild-{session}-x";
+        var (host, volume, network) = ($"{name}-host", $"{name}-hostvol", $"{name}-hostnet");
+        try
+        {
+            // The host's objects, as another job on the same engine would have them: not labelled with the session.
+            var hostId = await DockerCli.OutputAsync(["run", "-d", "--name", host, Image, "sleep", "600"]);
+            await DockerCli.OutputAsync(["volume", "create", volume]);
+            await DockerCli.OutputAsync(["network", "create", network]);
+
+            var run = await BuildScript.RunAsync(["DindTest", "--docker-mode", "dood", .. Attack("foreign", name), "--session-id", session, "--artifacts-dir", artifacts.Path]);
+
+            Assert.True(run.ExitCode == 0, run.Output);
+            var foreign = Results(artifacts.Path).GetProperty("foreign");
+            foreach (var tried in foreign.GetProperty("tried").EnumerateObject())
+            {
+                Assert.True(tried.Value.GetProperty("status").GetInt32() == 403, $"{tried.Name}: {tried.Value}");
+                Assert.EndsWith("relax with --socket-policy permissive", tried.Value.GetProperty("message").GetString()!, StringComparison.Ordinal);
+            }
+
+            var tries = foreign.GetProperty("tried");
+            Assert.Contains($"container '{host}'", tries.GetProperty("exec").GetProperty("message").GetString()!, StringComparison.Ordinal);
+            Assert.Contains($"is not this session's", tries.GetProperty("exec").GetProperty("message").GetString()!, StringComparison.Ordinal);
+            Assert.Contains("BuildKit /grpc", tries.GetProperty("grpc").GetProperty("message").GetString()!, StringComparison.Ordinal);
+            Assert.Contains("networkmode=host", tries.GetProperty("build-host-network").GetProperty("message").GetString()!, StringComparison.Ordinal);
+
+            // The lists showed the session's objects only, never the host's.
+            var listed = foreign.GetProperty("listed").EnumerateArray().Select(item => item.GetString()).ToList();
+            Assert.DoesNotContain(hostId.Trim(), listed);
+            Assert.DoesNotContain(volume, listed);
+            Assert.DoesNotContain(network, listed);
+            Assert.DoesNotContain("bridge", listed);
+
+            // Through an independent channel: the host's container still runs, its volume and network are there, unjoined.
+            Assert.Equal("true", await DockerCli.OutputAsync(["inspect", "--format", "{{.State.Running}}", host]));
+            Assert.Equal(volume, await DockerCli.OutputAsync(["volume", "inspect", "--format", "{{.Name}}", volume]));
+            Assert.Equal("0", await DockerCli.OutputAsync(["network", "inspect", "--format", "{{len .Containers}}", network]));
+            Assert.Contains(run.Lines, line => line.Contains("refused (by rule: ownership", StringComparison.Ordinal));
+
+            // Item 2: the volumes the create made implicitly carried the session's label, and teardown removed them.
+            var implicitVolumes = foreign.GetProperty("implicit");
+            Assert.Equal(201, implicitVolumes.GetProperty("create").GetInt32());
+            Assert.All(implicitVolumes.GetProperty("labels").EnumerateArray(), labels => Assert.Equal(session, labels.GetProperty("org.dindbuild.session").GetString()));
+            Assert.Empty(await DockerCli.OutputAsync(["volume", "ls", "-q", "--filter", $"name={name}-implicit"]));
+            Assert.Empty(await DockerCli.OutputAsync(["volume", "ls", "-q", "--filter", $"name={name}-mounted"]));
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        }
+        finally
+        {
+            await RemoveLabelledAsync(session);
+            await DockerCli.RunAsync(["rm", "-f", host]);
+            await DockerCli.RunAsync(["volume", "rm", volume, $"{name}-implicit", $"{name}-mounted"]);
+            await DockerCli.RunAsync(["network", "rm", network]);
+        }
+    }
+
+    [Fact]
     public async Task Permissive_gives_the_tests_the_daemons_own_socket_and_says_what_that_exposes()
     {
         engine.RequireEngine();
@@ -225,6 +286,45 @@ public sealed class SocketPolicyTests(EngineFixture engine)
             status, _ = call("POST", "/networks/create", {"Name": name}); statuses.append(status)
             _, inspected = call("GET", f"/containers/{name}/json")
             results["leftovers"] = {"statuses": statuses, "labels": inspected["Config"]["Labels"]}
+        if "foreign" in parts:
+            # Issue 12 gaps: the host's own objects (made by the test harness, unlabelled) through the proxy.
+            name = os.environ["POLICY_NAME"]
+            host, volume, network = f"{name}-host", f"{name}-hostvol", f"{name}-hostnet"
+            tried = {}
+            for key, method, path, body in [
+                ("exec", "POST", f"/containers/{host}/exec", {"Cmd": ["true"]}),
+                ("kill", "POST", f"/containers/{host}/kill", None),
+                ("remove", "DELETE", f"/containers/{host}?force=1", None),
+                ("archive", "GET", f"/containers/{host}/archive?path=/etc", None),
+                ("logs", "GET", f"/containers/{host}/logs?stdout=1", None),
+                ("volume-inspect", "GET", f"/volumes/{volume}", None),
+                ("volume-remove", "DELETE", f"/volumes/{volume}", None),
+                ("network-remove", "DELETE", f"/networks/{network}", None),
+                ("join-namespace", "POST", "/containers/create", {"Image": image, "HostConfig": {"NetworkMode": f"container:{host}"}}),
+                ("volumes-from", "POST", "/containers/create", {"Image": image, "HostConfig": {"VolumesFrom": [host]}}),
+                ("mount-volume", "POST", "/containers/create", {"Image": image, "HostConfig": {"Binds": [f"{volume}:/x"]}}),
+                ("grpc", "POST", "/grpc", None),
+                ("build-host-network", "POST", "/build?networkmode=host&t=x", None),
+            ]:
+                status, answer = call(method, path, body)
+                tried[key] = {"status": status, "message": answer.get("message") if isinstance(answer, dict) else answer}
+            _, own = call("POST", "/containers/create", {"Image": image, "Cmd": ["true"]})
+            status, answer = call("POST", f"/networks/{network}/connect", {"Container": own["Id"]})
+            tried["connect"] = {"status": status, "message": answer.get("message") if isinstance(answer, dict) else answer}
+            _, containers = call("GET", "/containers/json?all=1")
+            _, volumes = call("GET", "/volumes")
+            _, networks = call("GET", "/networks")
+            # Item 2: named volumes a create makes implicitly, by a bind and by a mount.
+            status, made = call("POST", "/containers/create", {"Image": image, "Cmd": ["sh", "-c", "echo kept > /x/file"], "HostConfig": {
+                "Binds": [f"{name}-implicit:/x"], "Mounts": [{"Type": "volume", "Source": f"{name}-mounted", "Target": "/m"}]}})
+            call("POST", f"/containers/{made['Id']}/start")
+            call("POST", f"/containers/{made['Id']}/wait")
+            _, implicit = call("GET", f"/volumes/{name}-implicit")
+            _, mounted = call("GET", f"/volumes/{name}-mounted")
+            results["foreign"] = {
+                "tried": tried,
+                "listed": [c["Id"] for c in containers] + [v["Name"] for v in volumes["Volumes"] or []] + [n["Name"] for n in networks],
+                "implicit": {"create": status, "labels": [implicit.get("Labels") or {}, mounted.get("Labels") or {}]}}
         if "privileged" in parts:
             status, body = call("POST", "/containers/create", {"Image": image, "Cmd": ["true"], "HostConfig": {"Privileged": True}})
             results["privileged"] = {"status": status}

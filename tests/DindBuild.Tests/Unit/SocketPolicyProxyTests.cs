@@ -123,7 +123,8 @@ public sealed class SocketPolicyProxyTests : IAsyncLifetime
         const string Hidden = "POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: 41\r\n\r\n{\"HostConfig\":{\"Privileged\":true},\"x\":1}";
 
         await client.SendAsync($"POST /containers/abc/wait HTTP/1.1\r\nHost: docker\r\nContent-Length: {Hidden.Length}\r\n\r\n{Hidden}");
-        await client.ReadResponseAsync();
+        var response = await client.ReadResponseAsync();
+        Assert.True(response.Status == 200, response.Body);
 
         var received = Assert.Single(_daemon.Requests);
         Assert.Equal(Hidden, received.BodyText);

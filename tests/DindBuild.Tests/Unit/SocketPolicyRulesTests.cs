@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DindBuild.Sessions;
 using DindBuild.SocketPolicy;
+using DindBuild.Tests.Infrastructure;
 
 namespace DindBuild.Tests.Unit;
 
@@ -11,9 +12,9 @@ public sealed class SocketPolicyRulesTests
     private const string Session = "rules0session";
     private const string PolicySocket = "/run/dindbuild/proxy.sock";
 
-    private readonly HashSet<string> _existingVolumes = [];
+    private readonly FakeDaemonObjects _daemon = new(Session);
 
-    private RequestPolicy Policy => new(Session, "host:42:7", PolicySocket, (name, _) => Task.FromResult(_existingVolumes.Contains(name)));
+    private RequestPolicy Policy => new(Session, "host:42:7", PolicySocket, _daemon);
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -218,7 +219,7 @@ public sealed class SocketPolicyRulesTests
     [Fact]
     public async Task Volumes_get_the_labels_unless_they_exist_and_driver_options_are_refused()
     {
-        _existingVolumes.Add("hosts-own");
+        _daemon.Add("volumes", "hosts-own", ours: false);
 
         var created = await InspectAsync("/volumes/create", """{"Name":"fresh","Labels":{"mine":"1"}}""");
         var existing = await InspectAsync("/volumes/create", """{"Name":"hosts-own"}""");
@@ -262,14 +263,46 @@ public sealed class SocketPolicyRulesTests
     [Theory]
     [InlineData("/build?t=x&networkmode=host", "networkmode=host")]
     [InlineData("/build?networkmode=HOST", "networkmode=host")]
+    [InlineData("/build?networkmode=container:abc", "networkmode=container:abc")]
+    [InlineData("/build?NetworkMode=host", "networkmode=host")]
     [InlineData("/build?cgroupparent=%2F", "cgroupparent")]
-    public void Builds_that_reach_the_host_are_refused(string target, string rule)
+    [InlineData("/build?remote=http%3A%2F%2F169.254.169.254%2F", "remote=http://169.254.169.254/")]
+    [InlineData("/build?remote=git%40github.com%3Ax%2Fy", "remote=git@github.com:x/y")]
+    public async Task Builds_that_reach_the_host_are_refused(string target, string rule)
     {
-        var refusal = Assert.Throws<PolicyRefusedException>(() => RequestPolicy.CheckHead(ApiRoute.Classify("POST", target), Head($"POST {target} HTTP/1.1\r\nHost: d\r\n\r\n")));
+        var refusal = await Assert.ThrowsAsync<PolicyRefusedException>(() => CheckHeadAsync("POST", target));
         Assert.Contains(rule, refusal.Message, StringComparison.Ordinal);
 
-        RequestPolicy.CheckHead(ApiRoute.Classify("POST", "/build?t=x&networkmode=bridge"), Head("POST /build HTTP/1.1\r\nContent-Type: application/x-tar\r\n\r\n"));
-        Assert.Throws<PolicyRefusedException>(() => RequestPolicy.CheckHead(ApiRoute.Classify("POST", "/build"), Head("POST /build HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n")));
+        await CheckHeadAsync("POST", "/build?t=x&networkmode=bridge&extrahosts=%5B%22db%3A10.0.0.2%22%5D", "Content-Type: application/x-tar");
+        await CheckHeadAsync("POST", "/build?version=2&remote=client-session&session=abc&networkmode=none");
+        await Assert.ThrowsAsync<PolicyRefusedException>(() => CheckHeadAsync("POST", "/build", "Content-Type: application/x-www-form-urlencoded"));
+    }
+
+    [Fact]
+    public async Task Builds_get_the_session_labels_beside_the_tests_own()
+    {
+        var target = await CheckHeadAsync("POST", "/v1.41/build?t=x&labels=%7B%22mine%22%3A%221%22%7D&Labels=ignored");
+
+        var query = target!.Split('?', 2)[1];
+        Assert.StartsWith("/v1.41/build?", target, StringComparison.Ordinal);
+        var labels = JsonNode.Parse(QueryRewrite.GoValue(query, "labels")!)!;
+        Assert.Equal("1", labels["mine"]!.GetValue<string>());
+        Assert.Equal(Session, labels[SessionLabels.Session]!.GetValue<string>());
+        Assert.Equal("x", QueryRewrite.GoValue(query, "t"));
+        Assert.Null(QueryRewrite.GoValue(query, "Labels"));
+    }
+
+    [Theory]
+    [InlineData("POST", "/grpc", "BuildKit /grpc")]
+    [InlineData("POST", "/v1.45/grpc", "BuildKit /grpc")]
+    [InlineData("POST", "/containers/abc/stop", "with a application/x-www-form-urlencoded body")]
+    public async Task BuildKits_controller_and_form_bodies_are_refused_and_its_session_allowed(string method, string target, string rule)
+    {
+        var refusal = await Assert.ThrowsAsync<PolicyRefusedException>(() => CheckHeadAsync(method, target, "Content-Type: application/x-www-form-urlencoded"));
+        Assert.Contains(rule, refusal.Message, StringComparison.Ordinal);
+
+        Assert.Equal(Inspection.None, ApiRoute.Classify("POST", "/v1.45/session").Inspection);
+        Assert.Null(await CheckHeadAsync("POST", "/session", "Upgrade: h2c"));
     }
 
     [Fact]
@@ -279,11 +312,7 @@ public sealed class SocketPolicyRulesTests
         Assert.All(new[] { "SYS_ADMIN", "NET_ADMIN", "ALL", "SYS_PTRACE", "DAC_READ_SEARCH", "BPF", "nonsense" }, cap => Assert.False(ContainerRules.IsDefaultCapability(cap), cap));
     }
 
-    private static HttpHead Head(string text) => HttpHead.ParseRequest(Encoding.Latin1.GetBytes(text));
+    private Task<string?> CheckHeadAsync(string method, string target, string header = "Content-Type: application/json") => Policy.CheckHeadAsync(method, target, header);
 
-    private async Task<JsonObject> InspectAsync(string target, string body)
-    {
-        var forwarded = await Policy.InspectAsync(ApiRoute.Classify("POST", target), Encoding.UTF8.GetBytes(body), Cancel);
-        return JsonNode.Parse(forwarded)!.AsObject();
-    }
+    private Task<JsonObject> InspectAsync(string target, string body) => Policy.InspectAsync(target, body);
 }
