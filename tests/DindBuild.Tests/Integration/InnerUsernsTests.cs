@@ -11,17 +11,7 @@ namespace DindBuild.Tests.Integration;
 public sealed class InnerUsernsTests(EngineFixture engine)
 {
     /// <summary>The test container starts a long-lived container through its Docker socket (the image has no docker CLI, so Python speaks HTTP).</summary>
-    private const string StartInner = """
-        import http.client, json, os, socket
-        class Daemon(http.client.HTTPConnection):
-            def __init__(self):
-                super().__init__("docker", timeout=120)
-            def connect(self):
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect("/var/run/docker.sock")
-        def call(method, path, body=None):
-            c = Daemon(); c.request(method, path, body=None if body is None else json.dumps(body), headers={"Content-Type": "application/json"})
-            r = c.getresponse(); data = r.read().decode(); c.close(); return r.status, data
+    private const string StartInner = PythonDockerClient.Prelude + """
         name = os.environ["INNER_NAME"]
         created, _ = call("POST", f"/containers/create?name={name}", {"Image": "dindbuild/python:trixie", "Cmd": ["sleep", "600"]})
         started, _ = call("POST", f"/containers/{name}/start")
@@ -61,9 +51,8 @@ public sealed class InnerUsernsTests(EngineFixture engine)
             var run = await BuildScript.RunAsync(
             [
                 "DindTest", "--keep-daemon", "--inner-userns", "on", "--privilege", "capabilities", "--test-report", "optional",
-                "--test-env", "INNER_SCRIPT=" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(StartInner)),
                 "--test-env", $"INNER_NAME={inner}",
-                "--test-command", "python3 -c \"import base64, os; exec(base64.b64decode(os.environ['INNER_SCRIPT']))\"",
+                .. PythonDockerClient.TestArguments(StartInner),
                 "--session-id", session, "--artifacts-dir", artifacts.Path,
             ]);
 
