@@ -18,8 +18,18 @@ internal static class DindContainerSpecs
     /// <summary>Given as the data volume: /var/lib/docker is a tmpfs instead.</summary>
     public const string InMemoryDataRoot = "(tmpfs)";
 
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null)
+    /// <summary>The dockerd flag that puts inner containers in a user namespace (a <c>dockremap</c> user dockerd makes itself).</summary>
+    public const string UsernsRemapFlag = "--userns-remap=default";
+
+    /// <summary>
+    /// The container of one start. With <paramref name="innerUserns"/> the daemon gets
+    /// <see cref="UsernsRemapFlag"/> (unless <paramref name="daemonArguments"/> name a remap of their own),
+    /// the entry script mounts what runc needs for it, and the capabilities profile gets SYS_PTRACE.
+    /// </summary>
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false)
     {
+        daemonArguments ??= [];
+        string[] usernsFlags = innerUserns && !NamesUsernsRemap(daemonArguments) ? [UsernsRemapFlag] : [];
         string[] listeners =
         [
             "--host=unix:///var/run/docker.sock",
@@ -43,8 +53,8 @@ internal static class DindContainerSpecs
             Name = SessionNames.DindContainer(sessionId),
             Hostname = SessionNames.DindContainer(sessionId),
             Entrypoint = ["/bin/sh", EntrypointPath],
-            Command = [.. listeners, .. tlsFlags, .. daemonArguments ?? []],
-            Environment = tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : [],
+            Command = [.. listeners, .. tlsFlags, .. usernsFlags, .. daemonArguments],
+            Environment = [.. tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : Array.Empty<string>(), .. innerUserns ? ["DINDBUILD_INNER_USERNS=1"] : Array.Empty<string>()],
             Labels = SessionLabels.For(sessionId, "dind", owner),
             NetworkMode = network,
             NetworkAliases = ["docker"],
@@ -69,7 +79,7 @@ internal static class DindContainerSpecs
             {
                 // Exactly the measured minimum, as far as the host can grant it.
                 CapabilitiesToDrop = ["ALL"],
-                CapabilitiesToAdd = [.. LinuxCapabilities.DindMinimum.Intersect(LinuxCapabilities.InBoundingSet())],
+                CapabilitiesToAdd = [.. LinuxCapabilities.DindMinimum.Concat(innerUserns ? LinuxCapabilities.InnerUsernsExtra : []).Intersect(LinuxCapabilities.InBoundingSet())],
 
                 // seccomp: the default profile blocks keyctl, so inner runc cannot create session keyrings.
                 // AppArmor: docker-default forbids mount on hosts that have AppArmor (not this kind of machine).
@@ -86,4 +96,8 @@ internal static class DindContainerSpecs
             _ => throw new ArgumentOutOfRangeException(nameof(profile), profile, "resolve 'auto' before creating the container"),
         };
     }
+
+    /// <summary>Whether the given dockerd flags already ask for a user namespace (<c>--userns-remap</c>, with <c>=</c> or as two words).</summary>
+    public static bool NamesUsernsRemap(IEnumerable<string> daemonArguments) =>
+        daemonArguments.Any(argument => argument == "--userns-remap" || argument.StartsWith("--userns-remap=", StringComparison.Ordinal));
 }

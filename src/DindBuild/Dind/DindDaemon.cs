@@ -22,6 +22,12 @@ public sealed record DindDaemon(
     /// <summary>The server's certificate and key, under <see cref="SocketDirectory"/>: the container sees them the moment they are written.</summary>
     public const string ServerCertificateSubdirectory = "server";
 
+    /// <summary>Whether the daemon was started to run its containers in a user namespace (<c>--userns-remap</c>).</summary>
+    public bool InnerUserns { get; init; }
+
+    /// <summary>Why the daemon runs its containers without a user namespace, when it does; null when it runs them in one.</summary>
+    public string? InnerUsernsOffReason { get; init; }
+
     /// <summary>The mutual-TLS endpoint published on the host's loopback, as HOST:PORT; null with TLS off.</summary>
     public string? TlsAddress { get; init; }
 

@@ -41,6 +41,23 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         var socketDirectory = SessionNames.PrivateDirectory(sessionId);
         PrivateFiles.CreateDirectory(socketDirectory);
 
+        return await StartContainerAsync(sessionId, image, requested, socketDirectory, network, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replaces the session's DinD container with one started with other <paramref name="options"/>
+    /// (the inner user namespace's fallback) and the profile <paramref name="previous"/> ended up with;
+    /// the network and the private directory stay, the data root is taken as for a first start.
+    /// </summary>
+    public async Task<DindDaemon> ReplaceAsync(DindDaemon previous, DindOptions options, CancellationToken cancellationToken)
+    {
+        await host.Containers.RemoveAsync(previous.ContainerId, cancellationToken).ConfigureAwait(false);
+        var sessionId = previous.ContainerName["dindbuild-".Length..];
+        return await StartContainerAsync(sessionId, previous.Image, previous.Profile, previous.SocketDirectory, previous.Network, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DindDaemon> StartContainerAsync(string sessionId, string image, PrivilegeProfile requested, string socketDirectory, string network, DindOptions options, CancellationToken cancellationToken)
+    {
         // A certificate left by an earlier start of this session would let dockerd start on the wrong one.
         var staleServerCertificates = Path.Combine(socketDirectory, DindDaemon.ServerCertificateSubdirectory);
         if (Directory.Exists(staleServerCertificates))
@@ -167,7 +184,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
     private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments);
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments, options.InnerUserns);
         // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
         log.Information("Creating DinD container {Name}", spec.Name);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
@@ -179,8 +196,8 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
             }
 
             await host.Containers.StartAsync(id, cancellationToken).ConfigureAwait(false);
-            log.Information("Started DinD container {Name} ({Image}, profile '{Profile}', TLS {Tls})", spec.Name, daemon.Image, daemon.Profile.ToString().ToLowerInvariant(), options.Tls ? "on" : "off");
-            return daemon with { ContainerId = id };
+            log.Information("Started DinD container {Name} ({Image}, profile '{Profile}', TLS {Tls}, inner user namespace {Userns})", spec.Name, daemon.Image, daemon.Profile.ToString().ToLowerInvariant(), options.Tls ? "on" : "off", options.InnerUserns ? "requested" : "off");
+            return daemon with { ContainerId = id, InnerUserns = options.InnerUserns };
         }
         catch (DockerOperationException)
         {

@@ -6,6 +6,9 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>The owner label of every resource created (see <see cref="Sessions.ProcessOwner"/>).</summary>
     public string Owner { get; init; } = Sessions.ProcessOwner.Current;
 
+    /// <summary>Run the daemon's containers in a user namespace (see <see cref="DindContainerSpecs.UsernsRemapFlag"/>).</summary>
+    public bool InnerUserns { get; init; }
+
     /// <summary>Extra dockerd flags.</summary>
     public IReadOnlyList<string> DaemonArguments { get; init; } = [];
 

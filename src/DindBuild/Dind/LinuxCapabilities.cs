@@ -31,6 +31,13 @@ internal static class LinuxCapabilities
     public static IReadOnlyList<string> DindMinimum { get; } = [.. DockerDefaults, "SYS_ADMIN", "NET_ADMIN"];
 
     /// <summary>
+    /// What the inner daemon's containers in a user namespace need besides: runc opens the namespaces
+    /// of its child once that child is a remapped uid, which the kernel allows only with SYS_PTRACE
+    /// (without it: "failed to get container mount namespace: Permission denied", measured).
+    /// </summary>
+    public static IReadOnlyList<string> InnerUsernsExtra { get; } = ["SYS_PTRACE"];
+
+    /// <summary>
     /// The capabilities in this process's bounding set (<c>CapBnd</c> in /proc/self/status). Asking
     /// Docker for "ALL" fails where the bounding set lacks one (here: SYS_RESOURCE).
     /// </summary>

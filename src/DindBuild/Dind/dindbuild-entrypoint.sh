@@ -41,6 +41,20 @@ else
 	done
 fi
 
+# Inner containers in a user namespace (dockerd --userns-remap): the kernel lets runc mount a fresh
+# procfs or sysfs there only if this mount namespace already shows one whole ("mount_too_revealing"),
+# and Docker's masked and read-only paths cover ours in part. So a whole procfs (read-write, as runc
+# mounts its own) and a read-only sysfs go here, where no inner container sees them; /proc and /sys
+# keep their masks. Root here could mount these itself (it holds CAP_SYS_ADMIN): no power is added.
+if [ -n "${DINDBUILD_INNER_USERNS:-}" ]; then
+	mkdir -p /run/dindbuild-userns/proc /run/dindbuild-userns/sys
+	chmod 700 /run/dindbuild-userns
+	mountpoint -q /run/dindbuild-userns/proc || mount -t proc -o nosuid,nodev,noexec proc /run/dindbuild-userns/proc \
+		|| say "could not mount a whole procfs: containers in a user namespace will not start"
+	mountpoint -q /run/dindbuild-userns/sys || mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /run/dindbuild-userns/sys \
+		|| say "could not mount a whole sysfs: containers in a user namespace will not start"
+fi
+
 mount --make-rshared / 2>/dev/null || say "could not make / rshared"
 
 # A daemon killed earlier on this data root leaves pid files that stop the next one from starting.

@@ -20,7 +20,7 @@ internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, I
 
     /// <summary>The saved state of <paramref name="sessionId"/>; null when none is saved or it was gone (and is forgotten now).</summary>
     public async Task<SessionState?> TryLoadAsync(string sessionId, CancellationToken cancellationToken) =>
-        Store.TryLoad(sessionId) is { } state && !await ForgetIfGoneAsync(state, cancellationToken).ConfigureAwait(false) ? state : null;
+        Store.TryLoad(sessionId) is { } state && await ForgetIfGoneAsync(state, cancellationToken).ConfigureAwait(false) is null ? state : null;
 
     /// <summary>Every saved session of this checkout that still exists; the gone ones are forgotten on the way.</summary>
     public async Task<IReadOnlyList<SessionState>> AllAsync(CancellationToken cancellationToken)
@@ -43,8 +43,8 @@ internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, I
         if (settings.SessionIdGiven)
         {
             var state = Store.Load(settings.SessionId, step);
-            return await ForgetIfGoneAsync(state, cancellationToken).ConfigureAwait(false)
-                ? throw SessionGone.Error(state.SessionId, step, $"nothing labelled {SessionLabels.Session}={state.SessionId} is left on {state.ResourceEngineHost}", $"saved in {Store.PathOf(state.SessionId)} (forgotten now)")
+            return await ForgetIfGoneAsync(state, cancellationToken).ConfigureAwait(false) is { } gone
+                ? throw SessionGone.Error(state.SessionId, step, gone, $"saved in {Store.PathOf(state.SessionId)} (forgotten now)")
                 : state;
         }
 
@@ -55,7 +55,7 @@ internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, I
             throw new DindBuildException(
                 FailureKind.BadParameters,
                 $"{step} has no session to continue: the saved session(s) {string.Join(", ", before)} are gone (their resources were removed elsewhere) and are forgotten now.",
-                $"nothing labelled {SessionLabels.Session}=ID is left on the engines that held them",
+                $"nothing labelled {SessionLabels.Session}=ID is left on the engines that held them, or (dood, external) their daemon is another one now",
                 "start a new session with './build.sh StartDaemon' (or the whole run with './build.sh DindTest'); retrying this step cannot pass.");
         }
 
@@ -63,32 +63,33 @@ internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, I
         return live.Count == 1 ? live[0] : Store.Load(null, step);
     }
 
-    /// <summary>True, after saying so once and forgetting it, when nothing of the session is left; false when it exists or no engine can tell.</summary>
-    private async Task<bool> ForgetIfGoneAsync(SessionState state, CancellationToken cancellationToken)
+    /// <summary>Why the session is gone, after saying so once and forgetting it; null when it exists or no engine can tell.</summary>
+    private async Task<string?> ForgetIfGoneAsync(SessionState state, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CheckTimeout);
+        string? gone;
         try
         {
-            if (!await DindSession.IsGoneAsync(state, settings, log, services, timeout.Token).ConfigureAwait(false))
-            {
-                return false;
-            }
+            gone = await DindSession.WhyGoneAsync(state, settings, log, services, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Unknown is not gone: the step itself will meet the engine and say what is wrong with it.
             log.Debug("Could not check whether saved session {Session} still exists: {Reason}", state.SessionId, ex.GetBaseException().Message);
-            return false;
+            return null;
+        }
+
+        if (gone is null)
+        {
+            return null;
         }
 
         log.Warning(
-            "Saved session {Session} is gone: nothing labelled {Label}={Session} is left on {Engine} (reaped by another checkout, removed by hand, or the engine was reset); forgetting it",
+            "Saved session {Session} is gone: {Reason} (reaped by another checkout, removed by hand, or the engine was reset); forgetting it",
             state.SessionId,
-            SessionLabels.Session,
-            state.SessionId,
-            state.ResourceEngineHost);
+            gone);
         saved.SessionRemoved(state.SessionId);
-        return true;
+        return gone;
     }
 }

@@ -18,8 +18,8 @@ internal static class DaemonModes
     public static IDaemonMode ForNewSession(ModeContext context) => Resolve(context.Options.DockerMode, context.Environment) switch
     {
         DockerMode.Dind => new DindMode(context, DockerEndpoint.FromEnvironment(context.Environment), daemon: null),
-        DockerMode.Dood => new DoodMode(context, DockerEndpoint.UnixSocket(context.Options.DockerSocket)),
-        _ => new ExternalMode(context, endpoint: null),
+        DockerMode.Dood => new DoodMode(context, DockerEndpoint.UnixSocket(context.Options.DockerSocket), saved: null),
+        _ => new ExternalMode(context, endpoint: null, saved: null),
     };
 
     /// <summary>The saved session's mode is every later step's mode: a different explicit <c>--docker-mode</c> is an error.</summary>
@@ -35,11 +35,12 @@ internal static class DaemonModes
         }
 
         var daemon = new DockerEndpoint(new Uri(saved.DockerHost), saved.TlsCertificateDirectory);
+        var shared = saved.DaemonId is { } daemonId ? new SharedSession(saved.SessionId, daemonId) : null;
         return saved.Mode switch
         {
             DockerMode.Dind => new DindMode(context, new DockerEndpoint(new Uri(saved.ResourceEngineHost), saved.ResourceEngineTlsDirectory), saved.Daemon),
-            DockerMode.Dood => new DoodMode(context, daemon),
-            DockerMode.External => new ExternalMode(context, daemon),
+            DockerMode.Dood => new DoodMode(context, daemon, shared),
+            DockerMode.External => new ExternalMode(context, daemon, shared),
             _ => throw new DindBuildException(FailureKind.BadParameters, $"Saved session {saved.SessionId} has no mode it could run in ('{saved.Mode}').", null, $"remove it with './build.sh Teardown --session-id {saved.SessionId}'."),
         };
     }

@@ -61,6 +61,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
     {
         var host = await HostAsync(cancellationToken).ConfigureAwait(false);
         var options = context.Options;
+        var userns = InnerUsernsChoice.For(options);
         var image = await new DindImageResolver(host, context.Recipes, context.Log).ResolveAsync(options.DindImage, cancellationToken).ConfigureAwait(false);
         var dindOptions = new DindOptions(options.Tls, options.TlsExtraNames, options.SysboxRuntime)
         {
@@ -70,8 +71,18 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             CacheFallbackToEphemeral = options.CacheBusyFallsBack,
             DaemonArguments = options.DaemonArguments,
             DataRootInMemory = options.DataRootInMemory,
+            InnerUserns = userns.Try,
         };
-        _daemon = await Starter(host).StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken).ConfigureAwait(false);
+        var starter = Starter(host);
+        _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken).ConfigureAwait(false);
+        if (!userns.Try)
+        {
+            _daemon = _daemon with { InnerUsernsOffReason = userns.OffReason };
+            return;
+        }
+
+        // Only a real container tells whether this host lets one start in a user namespace.
+        (_daemon, _daemonClient) = await new InnerUsernsStart(starter, context.Log).ConfirmAsync(_daemon, userns, dindOptions, _ => DaemonAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IDockerEngine> DaemonAsync(CancellationToken cancellationToken)
@@ -120,13 +131,15 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
         return await new SessionTeardown(host, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
     }
 
-    public async Task<bool> ResourcesGoneAsync(string sessionId, CancellationToken cancellationToken)
+    public async Task<string?> WhyGoneAsync(string sessionId, CancellationToken cancellationToken)
     {
         // Never provisions, and needs no version check: only whether anything labelled is left.
         var host = _host ?? context.Engines.Open(hostEndpoint);
         try
         {
-            return !await new SessionTeardown(host, context.Log).AnyLeftAsync(sessionId, cancellationToken).ConfigureAwait(false);
+            return await new SessionTeardown(host, context.Log).AnyLeftAsync(sessionId, cancellationToken).ConfigureAwait(false)
+                ? null
+                : SessionGone.NothingLeft(sessionId, hostEndpoint);
         }
         finally
         {

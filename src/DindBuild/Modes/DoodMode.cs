@@ -8,7 +8,7 @@ namespace DindBuild.Modes;
 /// session's resources; nothing is started or seeded (the host's images and layer cache are used),
 /// and the tests get the host socket — root on the host, said once as a warning.
 /// </summary>
-internal sealed class DoodMode(ModeContext context, DockerEndpoint socket) : SharedDaemonMode(context)
+internal sealed class DoodMode(ModeContext context, DockerEndpoint socket, SharedSession? saved) : SharedDaemonMode(context, saved)
 {
     public override DockerMode Kind => DockerMode.Dood;
 
@@ -19,7 +19,7 @@ internal sealed class DoodMode(ModeContext context, DockerEndpoint socket) : Sha
 
     protected override DockerEndpoint? Endpoint => socket;
 
-    public override async Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken)
+    protected override async Task OpenAsync(CancellationToken cancellationToken)
     {
         await ConnectAsync(cancellationToken).ConfigureAwait(false);
         Context.Log.Warning("dood mode: builds and tests use the host's daemon at {Endpoint}; whatever can reach that socket is root on this host", socket);

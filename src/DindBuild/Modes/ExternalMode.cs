@@ -13,7 +13,7 @@ namespace DindBuild.Modes;
 /// engine, when one answers, is only a source of images to seed.
 /// The daemon is the given endpoint for a continued session; null resolves it from the environment.
 /// </summary>
-internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint) : SharedDaemonMode(context)
+internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint, SharedSession? saved) : SharedDaemonMode(context, saved)
 {
     private DockerEndpoint? _endpoint = endpoint;
 
@@ -33,7 +33,7 @@ internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint
 
     protected override DockerEndpoint? Endpoint => _endpoint;
 
-    public override Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken) => ConnectAsync(cancellationToken);
+    protected override Task OpenAsync(CancellationToken cancellationToken) => ConnectAsync(cancellationToken);
 
     /// <summary>From a local engine, when one answers and is not the session daemon itself; else the daemon must have or pull the images.</summary>
     public override async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)

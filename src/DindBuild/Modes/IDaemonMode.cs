@@ -44,11 +44,13 @@ public interface IDaemonMode : IAsyncDisposable
     Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Whether nothing labelled with the session is left on the engine that holds its resources
-    /// (another checkout's reaper, a hand or an engine reset removed them), so that no step can
-    /// continue it; never provisions an engine. False where the daemon is not the session's own.
+    /// Why no step can continue the session any more, or null while it can (or nothing tells): nothing
+    /// labelled with it is left on the engine that holds its resources (<c>docker ps/volume ls/network ls
+    /// --filter label=org.dindbuild.session=ID</c> all empty: another checkout's reaper, a hand or an engine
+    /// reset removed them), or — dood, external — the daemon at its endpoint is another one now
+    /// (<c>docker info</c>'s ID changed). Never provisions an engine; throws when the engine cannot be asked.
     /// </summary>
-    Task<bool> ResourcesGoneAsync(string sessionId, CancellationToken cancellationToken);
+    Task<string?> WhyGoneAsync(string sessionId, CancellationToken cancellationToken);
 
     /// <summary>Removes the sessions on this mode's resource engine whose build process is gone (<see cref="SessionReaper"/>); returns their ids.</summary>
     Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken);

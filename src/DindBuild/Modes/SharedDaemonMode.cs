@@ -9,10 +9,16 @@ namespace DindBuild.Modes;
 /// <summary>
 /// What <c>dood</c> and <c>external</c> share: the session daemon is one DindBuild did not start, it
 /// holds the session's resources itself, and there is no container of ours to watch, sample or blame.
+/// A session there is its anchor volume (<see cref="SessionNames.SessionAnchor"/>) and whatever its
+/// steps created, on the daemon whose ID StartDaemon recorded (<paramref name="saved"/> for a continued
+/// session; null for a new one, or one saved before sessions had anchors).
 /// </summary>
-internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
+internal abstract class SharedDaemonMode(ModeContext context, SharedSession? saved) : IDaemonMode
 {
+    private readonly string? _savedDaemonId = saved?.DaemonId;
     private IDockerEngine? _daemon;
+    private string? _daemonId = saved?.DaemonId;
+    private bool _daemonChecked;
 
     public abstract DockerMode Kind { get; }
 
@@ -50,14 +56,47 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
             ResourceEngineHost = daemon.DockerHost,
             ResourceEngineTlsDirectory = daemon.TlsCertificateDirectory,
             Daemon = null,
+            DaemonId = _daemonId,
         };
     }
 
-    public abstract Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken);
+    /// <summary>
+    /// Opens the session on the daemon, records which daemon that is (<c>docker info</c>'s ID) and makes
+    /// the anchor volume (<c>docker volume create --label org.dindbuild.session=ID …</c>).
+    /// </summary>
+    public async Task StartAsync(string sessionId, string owner, CancellationToken cancellationToken)
+    {
+        if (context.Options.InnerUserns == InnerUserns.On)
+        {
+            throw new DindBuildException(
+                FailureKind.BadParameters,
+                $"'--inner-userns on' needs the dind mode: in {DaemonModes.Name(Kind)} mode the daemon is not DindBuild's to configure.",
+                $"--docker-mode {DaemonModes.Name(Kind)} with --inner-userns on",
+                "use '--docker-mode dind' (the default without DOCKER_HOST), or '--inner-userns auto'; a daemon of your own gets '--userns-remap' in its own configuration.");
+        }
 
+        await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var daemon = _daemon!;
+        _daemonId = (await daemon.System.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Id;
+        _daemonChecked = true;
+        await ResourceCreation.RunAsync(ct => daemon.Volumes.CreateAsync(SessionNames.SessionAnchor(sessionId), SessionLabels.For(sessionId, "session", owner), ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A continued session's daemon must still be the one it started on: another one holds nothing of it.</summary>
     public async Task<IDockerEngine> DaemonAsync(CancellationToken cancellationToken)
     {
         await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        if (saved is not null && !_daemonChecked)
+        {
+            var id = (await _daemon!.System.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Id;
+            if (id != saved.DaemonId)
+            {
+                throw SessionGone.Error(saved.SessionId, step: null, OtherDaemon(id), $"docker info at {Endpoint}: ID {id}");
+            }
+
+            _daemonChecked = true;
+        }
+
         return _daemon!;
     }
 
@@ -72,8 +111,39 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
         return await new SessionTeardown(daemon, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
     }
 
-    /// <summary>The daemon is not the session's: a session without containers or volumes can still run its next step.</summary>
-    public Task<bool> ResourcesGoneAsync(string sessionId, CancellationToken cancellationToken) => Task.FromResult(false);
+    /// <summary>
+    /// Gone once its daemon is another one, or nothing labelled with it (its anchor included) is left;
+    /// a session saved without a daemon ID (before anchors, or a StartDaemon that did not finish) cannot tell.
+    /// </summary>
+    public async Task<string?> WhyGoneAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (_savedDaemonId is null || Endpoint is not { } endpoint)
+        {
+            return null;
+        }
+
+        // Never provisions, and needs no version check.
+        var daemon = _daemon ?? context.Engines.Open(endpoint);
+        try
+        {
+            var id = (await daemon.System.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Id;
+            if (id != _savedDaemonId)
+            {
+                return OtherDaemon(id);
+            }
+
+            return await new SessionTeardown(daemon, context.Log).AnyLeftAsync(sessionId, cancellationToken).ConfigureAwait(false)
+                ? null
+                : SessionGone.NothingLeft(sessionId, endpoint);
+        }
+        finally
+        {
+            if (!ReferenceEquals(daemon, _daemon))
+            {
+                daemon.Dispose();
+            }
+        }
+    }
 
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>
         await new SessionReaper(await DaemonAsync(cancellationToken).ConfigureAwait(false), context.Log).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
@@ -91,9 +161,18 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Opens the session on the daemon: connects, and says what this mode means.</summary>
+    protected abstract Task OpenAsync(CancellationToken cancellationToken);
+
     /// <summary>The session daemon's endpoint, once known (a new external session resolves it when it connects).</summary>
     protected abstract DockerEndpoint? Endpoint { get; }
 
     /// <summary><c>docker version</c> against the session daemon, resolving its endpoint first where needed.</summary>
     protected abstract Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken);
+
+    private string OtherDaemon(string id) =>
+        $"the daemon at {Endpoint} is another one now (docker info ID {id}; the session was started on {_savedDaemonId})";
 }
+
+/// <summary>What a continued dood or external session was saved with: its id and its daemon's <c>docker info</c> ID.</summary>
+internal sealed record SharedSession(string SessionId, string DaemonId);

@@ -19,6 +19,9 @@ public sealed record RunHistory
 
     public string? PrivilegeProfile { get; init; }
 
+    /// <summary>Whether the DinD daemon's containers run in a user namespace: "on", or "off (why)".</summary>
+    public string? InnerUserns { get; init; }
+
     public string? DaemonVersion { get; init; }
 
     public string? StorageDriver { get; init; }
@@ -43,6 +46,7 @@ public sealed record RunHistory
         Steps = [.. Steps, .. later.Steps],
         Samples = [.. Samples, .. later.Samples],
         PrivilegeProfile = later.PrivilegeProfile ?? PrivilegeProfile,
+        InnerUserns = later.InnerUserns ?? InnerUserns,
         DaemonVersion = later.DaemonVersion ?? DaemonVersion,
         StorageDriver = later.StorageDriver ?? StorageDriver,
         Builder = later.Builder ?? Builder,

@@ -12,6 +12,7 @@ internal static class RunReportFacts
         yield return ("Duration", $"{report.Span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         yield return ("Docker mode", report.Mode);
         yield return ("Privilege profile", report.History.PrivilegeProfile ?? "— (no DinD container in this run)");
+        yield return ("Inner user namespace", report.History.InnerUserns ?? "— (no DinD container in this run)");
         yield return ("Daemon version", report.History.DaemonVersion ?? "—");
         yield return ("Storage driver", report.History.StorageDriver ?? "—");
         yield return ("Builder", report.History.Builder ?? "— (no image built in this run)");

@@ -101,18 +101,18 @@ public sealed partial class DindSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether a saved session is gone: nothing labelled with it is left on the engine that holds its
-    /// resources (another checkout's reaper, a hand or an engine reset removed them), so no step can
-    /// continue it. Never provisions an engine; false where the session's daemon is not its own (dood,
-    /// external). Throws when that engine cannot be asked.
+    /// Why a saved session is gone, or null while it is not: nothing labelled with it is left on the
+    /// engine that holds its resources (another checkout's reaper, a hand or an engine reset removed
+    /// them), or, in dood and external, the daemon at its endpoint is another one now — so no step can
+    /// continue it. Never provisions an engine. Throws when that engine cannot be asked.
     /// </summary>
-    public static async Task<bool> IsGoneAsync(SessionState saved, DindSettings options, ILogger log, SessionServices? services, CancellationToken cancellationToken)
+    public static async Task<string?> WhyGoneAsync(SessionState saved, DindSettings options, ILogger log, SessionServices? services, CancellationToken cancellationToken)
     {
         // The mode it was saved in, whatever this process was asked for: a mismatch is the step's error, not this check's.
         var mode = DaemonModes.ForSavedSession(saved, ContextFor(options with { DockerMode = DockerMode.Auto }, log, services ?? new SessionServices()));
         await using (mode.ConfigureAwait(false))
         {
-            return await mode.ResourcesGoneAsync(saved.SessionId, cancellationToken).ConfigureAwait(false);
+            return await mode.WhyGoneAsync(saved.SessionId, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -10,6 +10,10 @@ namespace DindBuild.Sessions;
 /// </summary>
 internal static class SessionGone
 {
+    /// <summary>What is gone when nothing labelled with the session is left on <paramref name="engine"/>.</summary>
+    public static string NothingLeft(string sessionId, Docker.DockerEndpoint engine) =>
+        $"nothing labelled {SessionLabels.Session}={sessionId} is left on {engine}";
+
     /// <summary>The error; <paramref name="step"/> is the step that found out, where known.</summary>
     public static DindBuildException Error(string sessionId, string? step, string whatIsGone, string? evidence = null, Exception? inner = null) => new(
         FailureKind.BadParameters,

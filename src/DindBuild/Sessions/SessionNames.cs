@@ -18,6 +18,13 @@ public static class SessionNames
     /// <summary>The DinD daemon's ephemeral data root, when it is a volume.</summary>
     public static string DataVolume(string sessionId) => $"dindbuild-{sessionId}-data";
 
+    /// <summary>
+    /// dood, external: an empty labelled volume made by StartDaemon, so that a session on a daemon it
+    /// does not own has something there from its start — by which the reaper finds it, and by whose
+    /// absence (with the rest) a saved session is known to be gone.
+    /// </summary>
+    public static string SessionAnchor(string sessionId) => $"dindbuild-{sessionId}-session";
+
     public static string TestContainer(string sessionId) => $"dindbuild-{sessionId}-tests";
 
     /// <summary>The volume mounted at the artifacts path of the test container.</summary>

@@ -17,6 +17,13 @@ public sealed record SessionState(string SessionId, DockerMode Mode, string Dock
 
     public string? ResourceEngineTlsDirectory { get; init; }
 
+    /// <summary>
+    /// dood, external: the session daemon's <c>docker info</c> ID when StartDaemon opened the session
+    /// (and made its anchor volume, <see cref="SessionNames.SessionAnchor"/>); another ID at the same
+    /// endpoint later means another daemon, where nothing of the session can be. Null for dind.
+    /// </summary>
+    public string? DaemonId { get; init; }
+
     public string? BuiltImageId { get; init; }
 
     public string? BuiltImageTag { get; init; }

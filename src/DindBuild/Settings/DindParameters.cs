@@ -57,6 +57,8 @@ public static class DindParameters
             s => ParameterValues.Duration(s.DaemonStartTimeout), (s, v) => s.WithDaemonStartTimeout(ParameterValues.Duration(v))),
         new("privilege", $"DinD container privileges: {ParameterValues.Names<PrivilegeProfile>()}",
             s => s.PrivilegeProfile.ToString().ToLowerInvariant(), (s, v) => s.WithPrivilegeProfile(ParameterValues.Enum<PrivilegeProfile>(v))),
+        new("inner-userns", $"Run the DinD daemon's containers in a user namespace (dockerd --userns-remap=default; dind mode): {ParameterValues.Names<InnerUserns>()} (auto = on where a probe container at StartDaemon shows the host allows it, else off with a warning; off with --socket-policy permissive)",
+            s => s.InnerUserns.ToString().ToLowerInvariant(), (s, v) => s.WithInnerUserns(ParameterValues.Enum<InnerUserns>(v))),
         new("runtime", "OCI runtime for '--privilege sysbox'",
             s => s.SysboxRuntime, (s, v) => s.WithSysboxRuntime(NonEmpty(v))),
         new("daemon-arg", "Extra dockerd flag for the DinD daemon, e.g. --mtu=1400 (repeatable)",

@@ -74,6 +74,9 @@ public sealed record DindSettings
 
     public PrivilegeProfile PrivilegeProfile { get; init; } = PrivilegeProfile.Auto;
 
+    /// <summary>Whether the DinD daemon runs its containers in a user namespace (dind mode only).</summary>
+    public InnerUserns InnerUserns { get; init; } = InnerUserns.Auto;
+
     /// <summary>
     /// The DinD daemon's /var/lib/docker in memory (tmpfs) instead of an ephemeral volume: seeding
     /// twice as fast, teardown instant, at the cost of RAM. Default: in memory where at least
@@ -179,6 +182,8 @@ public sealed record DindSettings
     public DindSettings WithDaemonStartTimeout(TimeSpan timeout) => this with { DaemonStartTimeout = timeout };
 
     public DindSettings WithPrivilegeProfile(PrivilegeProfile profile) => this with { PrivilegeProfile = profile };
+
+    public DindSettings WithInnerUserns(InnerUserns userns) => this with { InnerUserns = userns };
 
     public DindSettings WithDataRootInMemory(bool inMemory) => this with { DataRootInMemory = inMemory };
 

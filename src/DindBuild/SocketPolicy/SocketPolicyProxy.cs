@@ -61,6 +61,15 @@ internal sealed class SocketPolicyProxy : IAsyncDisposable
         {
             listener.Bind(new UnixDomainSocketEndPoint(binding));
             listener.Listen(512);
+
+            // The directory (0700) is what keeps others out on this host. The socket itself is mounted
+            // into the test container, whose root is a remapped uid with an inner user namespace: it
+            // can connect only if the socket's own mode lets everyone write.
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(binding, (UnixFileMode)0b110_110_110);
+            }
+
             File.Move(binding, listenPath, overwrite: true);
         }
         catch

@@ -62,5 +62,11 @@ internal sealed partial class FakeEngine
 
     Task IDockerImages.LoadAsync(Stream imageTar, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    Task IDockerImages.ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken) => throw new NotSupportedException();
+    async Task IDockerImages.ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken)
+    {
+        await Call("image.import", name);
+        await rootfsTar.CopyToAsync(Stream.Null, cancellationToken);
+        Imported.Add(name);
+        AddImage(name);
+    }
 }

@@ -9,7 +9,7 @@ namespace DindBuild.Tests.Infrastructure;
 /// <summary>
 /// An in-memory engine: labelled containers, volumes, networks and images, a journal of every call
 /// (shared with the other engines of a <see cref="FakeEngines"/>), and a failure to inject per
-/// operation. What no step of a session needs (pull, save, load, import) throws.
+/// operation. What no step of a session needs (pull, save, load) throws.
 /// </summary>
 internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? journal = null)
     : IDockerEngine, IDockerSystem, IDockerContainers, IDockerImages, IDockerVolumes, IDockerNetworks
@@ -34,6 +34,12 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
 
     /// <summary>Called with each container's spec as it is created, before the create succeeds; an exception it returns fails the create.</summary>
     public Func<ContainerSpec, Exception?>? OnCreate { get; set; }
+
+    /// <summary>What <c>docker info</c> says the daemon's ID is: another one means another daemon (an engine reset, another service).</summary>
+    public string DaemonId { get; set; } = "FAKE";
+
+    /// <summary>The images <c>docker import</c> made, by name.</summary>
+    public List<string> Imported { get; } = [];
 
     /// <summary>The exit code the next <c>docker wait</c> reports (the tests' outcome).</summary>
     public long TestExitCode { get; set; }
@@ -112,7 +118,7 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
     async Task<EngineInfo> IDockerSystem.GetInfoAsync(CancellationToken cancellationToken)
     {
         await Call("info", "");
-        return new EngineInfo("FAKE", "fake", "overlay2", "2", "/var/lib/docker", "Fake Linux");
+        return new EngineInfo(DaemonId, "fake", "overlay2", "2", "/var/lib/docker", "Fake Linux");
     }
 
     async Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken)

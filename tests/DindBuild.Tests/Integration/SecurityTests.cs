@@ -99,7 +99,9 @@ public sealed class SecurityTests(EngineFixture engine)
             "cd /artifacts && echo good > good.txt && mkdir -p sub && echo nested > sub/file.txt && " +
             "ln -s good.txt inside-link && ln -s /etc/passwd absolute-link && ln -s ../../../escape relative-link && " +
             "ln -s /etc sub/etc-link && mkfifo pipe && mknod device c 1 3 && ln good.txt hard-inside";
-        var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts).WithTestCommand(attack).WithTestReportRequired(false);
+        // Without an inner user namespace: in one, the kernel lets no container make a device node at all
+        // (mknod: Operation not permitted), and the exporter's refusal of devices must still be tried.
+        var settings = new DindSettings(RepositoryRoot.Path).WithHostArtifactsDirectory(artifacts).WithTestCommand(attack).WithTestReportRequired(false).WithInnerUserns(InnerUserns.Off);
         await using (var pipeline = DindSession.Create(settings, log.Logger, SessionSteps.Services(log.Logger) with { Masker = log.Masker }))
         {
             await SessionSteps.StartAndBuildAsync(pipeline);

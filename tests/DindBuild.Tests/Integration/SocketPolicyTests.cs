@@ -222,40 +222,19 @@ public sealed class SocketPolicyTests(EngineFixture engine)
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
     }
 
-    /// <summary>
-    /// What the test container runs: a Python script (the image has no docker CLI) talking HTTP to
-    /// /var/run/docker.sock, each named part writing its outcome into /artifacts/socket-policy.json.
-    /// </summary>
+    /// <summary>What the test container runs: each named part writes its outcome into /artifacts/socket-policy.json.</summary>
     private static string[] Attack(string parts, string? name = null) =>
     [
         "--test-report", "optional",
-        "--test-env", "POLICY_SCRIPT=" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(AttackScript)),
         "--test-env", $"POLICY_PARTS={parts}",
         "--test-env", $"POLICY_NAME={name ?? "unused"}",
-        "--test-command", "python3 -c \"import base64, os; exec(base64.b64decode(os.environ['POLICY_SCRIPT']))\"",
+        .. PythonDockerClient.TestArguments(AttackScript),
     ];
 
     private static System.Text.Json.JsonElement Results(string artifacts) =>
         System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(artifacts, "socket-policy.json"))).RootElement;
 
-    private const string AttackScript = """
-        import http.client, json, os, socket
-
-        class Daemon(http.client.HTTPConnection):
-            def __init__(self):
-                super().__init__("docker", timeout=120)
-            def connect(self):
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect("/var/run/docker.sock")
-
-        def call(method, path, body=None):
-            connection = Daemon()
-            connection.request(method, path, body=None if body is None else json.dumps(body), headers={"Content-Type": "application/json"})
-            response = connection.getresponse()
-            data = response.read().decode()
-            connection.close()
-            return response.status, (json.loads(data) if data.strip().startswith(("{", "[")) else data)
-
+    private const string AttackScript = PythonDockerClient.Prelude + """
         image = "dindbuild/python:trixie"
         results = {}
         parts = os.environ["POLICY_PARTS"].split()

@@ -173,6 +173,60 @@ public sealed partial class StepByStepTests(EngineFixture engine)
         }
     }
 
+    [Fact]
+    public async Task Dood_sessions_reaped_elsewhere_are_reported_gone_once_and_fail_neither_a_later_step_nor_the_always_Teardown()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var (stepped, tornDown) = (BuildScript.NewSessionId(), BuildScript.NewSessionId());
+        try
+        {
+            foreach (var session in new[] { stepped, tornDown })
+            {
+                var start = await BuildScript.RunAsync(["StartDaemon", "--docker-mode", "dood", "--session-id", session, "--artifacts-dir", artifacts.Path]);
+                Assert.True(start.ExitCode == 0, start.Output);
+
+                // The session has something on the host engine from its start: its anchor volume.
+                Assert.Equal(session, await DockerCli.OutputAsync(["volume", "inspect", "--format", "{{index .Labels \"org.dindbuild.session\"}}", $"dindbuild-{session}-session"]));
+            }
+
+            // Another checkout's Reap (or a hand) removes everything labelled with them.
+            await DockerCli.RemoveLabelledAsync(stepped);
+            await DockerCli.RemoveLabelledAsync(tornDown);
+
+            var step = await BuildScript.RunAsync(["BuildImage", "--exclusive", "--session-id", stepped, "--artifacts-dir", artifacts.Path]);
+            Assert.Equal(2, step.ExitCode);
+            Assert.Single(step.Lines, line => line.Contains($"Saved session {stepped} is gone: nothing labelled org.dindbuild.session={stepped} is left on unix:///var/run/docker.sock", StringComparison.Ordinal));
+            Assert.Contains($"BuildImage cannot continue session {stepped}", step.Output, StringComparison.Ordinal);
+            Assert.Contains("retrying this step cannot pass", step.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("retry usually passes", step.Output, StringComparison.Ordinal);
+            Assert.False(File.Exists(StatePath(stepped)), "the gone session is still saved");
+
+            // The "always" step, with no --session-id: the other gone session is reported once and forgotten, exit 0.
+            var teardown = await BuildScript.RunAsync(["Teardown", "--artifacts-dir", artifacts.Path]);
+            Assert.True(teardown.ExitCode == 0, teardown.Output);
+            Assert.Single(teardown.Lines, line => line.Contains($"Saved session {tornDown} is gone", StringComparison.Ordinal));
+            Assert.DoesNotContain(teardown.Lines, line => line.Contains($"Saved session {stepped}", StringComparison.Ordinal));
+            Assert.False(File.Exists(StatePath(tornDown)), "the gone session is still saved");
+
+            // Reported once: later steps no longer know them.
+            var again = await BuildScript.RunAsync(["Teardown", "--session-id", tornDown, "--artifacts-dir", artifacts.Path]);
+            Assert.True(again.ExitCode == 0, again.Output);
+            Assert.DoesNotContain(again.Lines, line => line.Contains("is gone", StringComparison.Ordinal));
+            Assert.Contains(again.Lines, line => line.Contains("No session to tear down", StringComparison.Ordinal));
+            foreach (var session in new[] { stepped, tornDown })
+            {
+                Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+                Assert.False(Directory.Exists(DindBuild.Sessions.SessionNames.PrivateDirectory(session)));
+            }
+        }
+        finally
+        {
+            await CleanUpAsync(stepped);
+            await CleanUpAsync(tornDown);
+        }
+    }
+
     private static async Task CleanUpAsync(string session)
     {
         if (File.Exists(StatePath(session)))

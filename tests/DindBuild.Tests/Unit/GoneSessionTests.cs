@@ -25,23 +25,17 @@ public sealed class GoneSessionTests : IDisposable
         var (saved, host, _, container) = _host.SavedDind();
         IDockerEngine engine = host;
 
-        Assert.False(await DindSession.IsGoneAsync(saved, _host.Options(), Logger.None, _host.Services(), Cancel));
+        Assert.Null(await DindSession.WhyGoneAsync(saved, _host.Options(), Logger.None, _host.Services(), Cancel));
 
         // The DinD container alone gone: what is left is still the session's, for Teardown to remove.
         await engine.Containers.RemoveAsync(container.Id, Cancel);
-        Assert.False(await DindSession.IsGoneAsync(saved, _host.Options(), Logger.None, _host.Services(), Cancel));
+        Assert.Null(await DindSession.WhyGoneAsync(saved, _host.Options(), Logger.None, _host.Services(), Cancel));
 
         await RemoveEverythingOfAsync(host, _host.SessionId);
-        Assert.True(await DindSession.IsGoneAsync(saved, _host.Options(), Logger.None, _host.Services(), Cancel));
+        Assert.Equal(
+            $"nothing labelled org.dindbuild.session={_host.SessionId} is left on {FakeSessionHost.HostSocket}",
+            await DindSession.WhyGoneAsync(saved, _host.Options(), Logger.None, _host.Services(), Cancel));
         Assert.DoesNotContain(_host.Engines.Calls, call => call.Operation == "connect");
-    }
-
-    [Fact]
-    public async Task A_dood_session_is_never_gone_its_daemon_is_not_its_own()
-    {
-        _host.Engines.Add(FakeSessionHost.HostSocket);
-
-        Assert.False(await DindSession.IsGoneAsync(_host.Saved(DockerMode.Dood, FakeSessionHost.HostSocket), _host.Options(), Logger.None, _host.Services(), Cancel));
     }
 
     [Fact]
@@ -49,7 +43,7 @@ public sealed class GoneSessionTests : IDisposable
     {
         var (saved, _, _, _) = _host.SavedDind();
 
-        await Assert.ThrowsAsync<IOException>(() => DindSession.IsGoneAsync(saved with { ResourceEngineHost = "unix:///nobody/listens.sock" }, _host.Options(), Logger.None, _host.Services(), Cancel));
+        await Assert.ThrowsAsync<IOException>(() => DindSession.WhyGoneAsync(saved with { ResourceEngineHost = "unix:///nobody/listens.sock" }, _host.Options(), Logger.None, _host.Services(), Cancel));
     }
 
     [Fact]
@@ -105,7 +99,7 @@ public sealed class GoneSessionTests : IDisposable
         Assert.Contains("retrying the step cannot pass", failure.HowToFix, StringComparison.Ordinal);
     }
 
-    private static async Task RemoveEverythingOfAsync(IDockerEngine engine, string sessionId)
+    internal static async Task RemoveEverythingOfAsync(IDockerEngine engine, string sessionId)
     {
         foreach (var id in await engine.Containers.ListIdsByLabelAsync(SessionLabels.Session, sessionId, Cancel))
         {

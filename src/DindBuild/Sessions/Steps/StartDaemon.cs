@@ -20,7 +20,11 @@ public sealed partial class DindSession
         await _mode.StartAsync(Id, _services.Owner, cancellationToken).ConfigureAwait(false);
         if (_mode.Record(_state).Daemon is { } daemon)
         {
-            _steps.Facts = _steps.Facts with { PrivilegeProfile = daemon.Profile.ToString().ToLowerInvariant() };
+            _steps.Facts = _steps.Facts with
+            {
+                PrivilegeProfile = daemon.Profile.ToString().ToLowerInvariant(),
+                InnerUserns = daemon.InnerUserns ? "on (dockerd --userns-remap)" : $"off ({daemon.InnerUsernsOffReason ?? "not requested"})",
+            };
         }
 
         Save();
