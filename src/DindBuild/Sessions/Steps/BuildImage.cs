@@ -5,7 +5,10 @@ namespace DindBuild.Sessions;
 
 public sealed partial class DindSession
 {
-    /// <summary>BuildImage: <c>docker build</c> of the context inside the session daemon, labelled with the session.</summary>
+    /// <summary>
+    /// BuildImage: <c>docker build</c> of the context inside the session daemon, labelled with the session. The host
+    /// artifacts directory and DindBuild's state are never sent in the context, whatever <c>.dockerignore</c> says.
+    /// </summary>
     public Task BuildImageAsync(CancellationToken cancellationToken) => StepAsync("BuildImage", async () =>
     {
         RequireOpen("BuildImage");
@@ -17,7 +20,7 @@ public sealed partial class DindSession
             Labels = SessionLabels.For(Id, "image"),
             RegistryCredentials = Options.RegistryCredentials,
         };
-        ImageSummary built = await new ImageBuilder(daemon, _log).BuildAsync(Options.ContextDirectory, spec, cancellationToken).ConfigureAwait(false);
+        ImageSummary built = await new ImageBuilder(daemon, _log).BuildAsync(Options.ContextDirectory, spec, cancellationToken, [Options.HostArtifactsDirectory]).ConfigureAwait(false);
         _state = _state with { BuiltImageId = built.Id, BuiltImageTag = Options.ImageTag, BuiltImageSize = built.Size };
     });
 }
