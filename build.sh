@@ -35,5 +35,4 @@ fi
 flock -u 9
 exec 9>&-
 
-export DINDBUILD_REPOSITORY_ROOT="$root"
-exec "$root/src/DindBuild.Templates/content/build.sh" "$@"
+DINDBUILD_REPOSITORY_ROOT="$root" exec "$root/src/DindBuild.Templates/content/build.sh" "$@"

@@ -8,9 +8,11 @@ cd /d "%ROOT%"
 
 if not exist .dindbuild mkdir .dindbuild
 if not exist .dindbuild\.gitignore (echo *> .dindbuild\.gitignore)
-if "%CAKE_PATHS_TOOLS%"=="" set "CAKE_PATHS_TOOLS=%CD%\.dindbuild\cake\tools"
-if "%CAKE_PATHS_ADDINS%"=="" set "CAKE_PATHS_ADDINS=%CD%\.dindbuild\cake\addins"
-if "%CAKE_PATHS_MODULES%"=="" set "CAKE_PATHS_MODULES=%CD%\.dindbuild\cake\modules"
+set "DINDBUILD_REPOSITORY_ROOT="
+set "CAKEPATHS="
+if "%CAKE_PATHS_TOOLS%"=="" set "CAKEPATHS=%CAKEPATHS% --paths_tools=%CD%\.dindbuild\cake\tools"
+if "%CAKE_PATHS_ADDINS%"=="" set "CAKEPATHS=%CAKEPATHS% --paths_addins=%CD%\.dindbuild\cake\addins"
+if "%CAKE_PATHS_MODULES%"=="" set "CAKEPATHS=%CAKEPATHS% --paths_modules=%CD%\.dindbuild\cake\modules"
 
 set "FIRST=%~1"
 set "TARGETARG="
@@ -30,5 +32,5 @@ goto collect
 
 :run
 cd build
-dotnet tool run dotnet-cake -- build.cake %TARGETARG% %REST%
+dotnet tool run dotnet-cake -- build.cake %TARGETARG% %CAKEPATHS% %REST%
 exit /b %ERRORLEVEL%

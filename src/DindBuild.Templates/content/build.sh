@@ -8,6 +8,8 @@ set -euo pipefail
 
 # DINDBUILD_REPOSITORY_ROOT: set by a wrapper script that runs this one from elsewhere (DindBuild's own repository).
 root="${DINDBUILD_REPOSITORY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
+# Read once: a build that Cake starts (another repository's ./build.sh, a test) must not inherit it.
+unset DINDBUILD_REPOSITORY_ROOT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 args=()
@@ -27,10 +29,14 @@ cd "$root"
 state="$root/.dindbuild"
 mkdir -p "$state"
 [[ -f "$state/.gitignore" ]] || printf '# DindBuild state: never committed.\n*\n' > "$state/.gitignore"
-# Cake's packages (the recipe, the engine and its dependencies) go there too, not into build/tools/.
-export CAKE_PATHS_TOOLS="${CAKE_PATHS_TOOLS:-$state/cake/tools}"
-export CAKE_PATHS_ADDINS="${CAKE_PATHS_ADDINS:-$state/cake/addins}"
-export CAKE_PATHS_MODULES="${CAKE_PATHS_MODULES:-$state/cake/modules}"
+# Cake's packages (the recipe, the engine and its dependencies) go there too, not into build/tools/. Given as Cake
+# options, not exported, so that builds Cake starts keep their own; CAKE_PATHS_* or --paths_* of yours win.
+for kind in tools addins modules; do
+  variable="CAKE_PATHS_${kind^^}"
+  if [[ -z "${!variable:-}" && " ${args[*]-} " != *" --paths_$kind"* ]]; then
+    args+=("--paths_$kind=$state/cake/$kind")
+  fi
+done
 
 manifest=build/dotnet-tools.json
 if ! restore_log=$(dotnet tool restore --tool-manifest "$manifest" 2>&1); then
