@@ -34,13 +34,14 @@ Task("Pack")
             msbuild.WithProperty("MinVerVersionOverride", Argument<string>("package-version"));
         }
 
-        // SourceLink needs the URL of a remote; without one it can only warn and link nothing, so it is off then.
-        var remotes = StartProcess("git", new ProcessSettings { Arguments = "remote", RedirectStandardOutput = true, WorkingDirectory = ".." }, out var remoteLines);
-        var hasRemote = remotes == 0 && remoteLines.Any(line => line.Trim().Length > 0);
-        msbuild.WithProperty("EnableSourceLink", hasRemote ? "true" : "false");
-        if (!hasRemote)
+        // SourceLink needs the URL of a hosted remote; without one it can only warn and link nothing, so it is off then.
+        var origin = StartProcess("git", new ProcessSettings { Arguments = "remote get-url origin", RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = ".." }, out var originLines);
+        var url = origin == 0 ? originLines.FirstOrDefault()?.Trim() ?? "" : "";
+        var hosted = url.StartsWith("https://", StringComparison.Ordinal) || url.StartsWith("http://", StringComparison.Ordinal) || url.StartsWith("git@", StringComparison.Ordinal) || url.StartsWith("ssh://", StringComparison.Ordinal);
+        msbuild.WithProperty("DindBuildSourceLink", hosted ? "true" : "false");
+        if (!hosted)
         {
-            DindRecipe.Log.Warning("Pack: this clone has no git remote, so the packages carry no SourceLink (add the GitHub remote to get one)");
+            DindRecipe.Log.Warning("Pack: the clone's origin is not a hosted git URL ({Origin}), so the packages carry no SourceLink", url.Length == 0 ? "none" : url);
         }
 
         foreach (var project in new[] { "DindBuild", "DindBuild.Cake", "DindBuild.Templates" })
