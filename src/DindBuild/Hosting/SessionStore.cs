@@ -22,7 +22,7 @@ internal sealed class SessionStore(string directory)
 
     public string Directory { get; } = directory;
 
-    public static SessionStore ForRepository(string repositoryRoot) => new(Path.Combine(repositoryRoot, ".dindbuild", "sessions"));
+    public static SessionStore ForRepository(string repositoryRoot) => new(Path.Combine(StateDirectory.For(repositoryRoot), "sessions"));
 
     public string PathOf(string sessionId) => Path.Combine(Directory, sessionId + ".json");
 
@@ -30,6 +30,7 @@ internal sealed class SessionStore(string directory)
 
     public void Save(SessionState state, IReadOnlyDictionary<string, string> environment)
     {
+        StateDirectory.MarkIgnoredByGit(System.IO.Path.GetDirectoryName(Directory)!);
         PrivateFiles.CreateDirectory(Directory);
         PrivateFiles.WriteAllText(PathOf(state.SessionId), JsonSerializer.Serialize(state, Json));
         PrivateFiles.WriteAllText(EnvironmentFileOf(state.SessionId), string.Concat(environment.Select(pair => $"{pair.Key}={pair.Value}\n")));

@@ -4,7 +4,8 @@ namespace DindBuild.ImageBuild;
 
 /// <summary>
 /// Packs a build context the way the docker CLI does before calling the engine's build endpoint:
-/// an uncompressed PAX tar, filtered by <c>.dockerignore</c>, owned by root, symlinks kept as links.
+/// an uncompressed PAX tar, filtered by <c>.dockerignore</c>, owned by root, symlinks kept as links. Unlike docker,
+/// it never sends DindBuild's state or the run's artifacts directory (<see cref="NeverSent"/>), ignore file or not.
 /// </summary>
 internal static class BuildContextArchive
 {
@@ -32,6 +33,7 @@ internal static class BuildContextArchive
     /// </param>
     /// <param name="destination">Receives the archive; it does not need to be seekable.</param>
     /// <param name="cancellationToken">Stops between entries and during file copies.</param>
+    /// <param name="neverSent">What is left out whatever <c>.dockerignore</c> says; default: <see cref="NeverSent.StateOnly"/>.</param>
     /// <exception cref="ArgumentException">The context directory or Dockerfile path is unusable.</exception>
     /// <exception cref="FormatException">The <c>.dockerignore</c> contains an invalid pattern.</exception>
     /// <exception cref="IOException">A file in the context cannot be read.</exception>
@@ -39,15 +41,25 @@ internal static class BuildContextArchive
         string contextDirectory,
         string dockerfileRelativePath,
         Stream destination,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        NeverSent? neverSent = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ValidateContextDirectory(contextDirectory);
 
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(contextDirectory));
         var dockerfile = NormalizeDockerfilePath(root, dockerfileRelativePath);
+        neverSent ??= NeverSent.StateOnly;
+        if (neverSent.Contains(dockerfile))
+        {
+            throw new ArgumentException(
+                $"The Dockerfile '{dockerfileRelativePath}' is inside DindBuild's state directory or the artifacts directory, which are never sent in a build context. Keep the Dockerfile elsewhere in the context.",
+                nameof(dockerfileRelativePath));
+        }
+
         var walk = new Walk(
             root,
+            neverSent,
             DockerIgnore.Load(root),
             new HashSet<string>(StringComparer.Ordinal) { DockerIgnore.FileName, dockerfile },
             // Writing the archive into the context would otherwise make it try to contain itself.
@@ -99,6 +111,12 @@ internal static class BuildContextArchive
             if (kind == EntryKind.Unsupported)
             {
                 // Sockets, FIFOs and devices cannot be meaningfully sent; opening a FIFO would even block forever.
+                continue;
+            }
+
+            if (walk.NeverSent.Contains(relative))
+            {
+                // Not even walked: no .dockerignore exception can bring DindBuild's state or the artifacts into an image.
                 continue;
             }
 
@@ -246,7 +264,7 @@ internal static class BuildContextArchive
         Unsupported,
     }
 
-    private sealed record Walk(string Root, DockerIgnore Ignore, HashSet<string> AlwaysIncluded, string? DestinationPath)
+    private sealed record Walk(string Root, NeverSent NeverSent, DockerIgnore Ignore, HashSet<string> AlwaysIncluded, string? DestinationPath)
     {
         public bool CanSkipDirectory(string relative)
         {

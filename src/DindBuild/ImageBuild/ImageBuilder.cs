@@ -16,9 +16,16 @@ internal sealed class ImageBuilder(IDockerEngine engine, ILogger log, ProgressRe
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 
-    public async Task<ImageSummary> BuildAsync(string contextDirectory, ImageBuildSpec spec, CancellationToken cancellationToken)
+    // neverSentDirectories: never sent in the context when inside it (the host artifacts directory), besides DindBuild's state.
+    public async Task<ImageSummary> BuildAsync(string contextDirectory, ImageBuildSpec spec, CancellationToken cancellationToken, IReadOnlyList<string>? neverSentDirectories = null)
     {
         ValidateInputs(contextDirectory, spec.Dockerfile);
+        var neverSent = NeverSent.For(contextDirectory, neverSentDirectories ?? []);
+        foreach (var directory in neverSent.Directories)
+        {
+            log.Debug("Not sent in the build context, whatever .dockerignore says: {Directory}/ and every .dindbuild entry", directory);
+        }
+
         var dockerfile = DockerfileSource.Load(contextDirectory, spec.Dockerfile, displayRoot);
         if (spec.Builder == BuilderKind.Classic)
         {
@@ -34,7 +41,7 @@ internal sealed class ImageBuilder(IDockerEngine engine, ILogger log, ProgressRe
 
         var pipe = new Pipe();
         using var stopWriting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var writer = WriteContextAsync(contextDirectory, spec.Dockerfile, pipe.Writer, stopWriting.Token);
+        var writer = WriteContextAsync(contextDirectory, spec.Dockerfile, neverSent, pipe.Writer, stopWriting.Token);
         try
         {
             await using var reader = pipe.Reader.AsStream();
@@ -138,14 +145,14 @@ internal sealed class ImageBuilder(IDockerEngine engine, ILogger log, ProgressRe
         }
     }
 
-    private static async Task WriteContextAsync(string contextDirectory, string dockerfile, PipeWriter pipe, CancellationToken cancellationToken)
+    private static async Task WriteContextAsync(string contextDirectory, string dockerfile, NeverSent neverSent, PipeWriter pipe, CancellationToken cancellationToken)
     {
         await Task.Yield();
         try
         {
             await using (var stream = pipe.AsStream(leaveOpen: true))
             {
-                await BuildContextArchive.WriteAsync(contextDirectory, dockerfile, stream, cancellationToken).ConfigureAwait(false);
+                await BuildContextArchive.WriteAsync(contextDirectory, dockerfile, stream, cancellationToken, neverSent).ConfigureAwait(false);
             }
 
             await pipe.CompleteAsync().ConfigureAwait(false);

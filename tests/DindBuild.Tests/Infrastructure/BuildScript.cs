@@ -11,9 +11,13 @@ internal static class BuildScript
     /// <summary>A session id of the test's own, so its resources can be checked by label.</summary>
     public static string NewSessionId() => "t" + Guid.NewGuid().ToString("N")[..11];
 
-    /// <summary>Runs the script; <paramref name="interruptWhen"/> sends <paramref name="signal"/> (Ctrl+C by default) to the build once a line matches.</summary>
-    public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null, string signal = "INT", IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// Runs the script (this repository's, or <paramref name="repository"/>'s own build.sh); <paramref name="interruptWhen"/>
+    /// sends <paramref name="signal"/> (Ctrl+C by default) to the build once a line matches.
+    /// </summary>
+    public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null, string signal = "INT", IReadOnlyDictionary<string, string?>? environment = null, string? repository = null)
     {
+        repository ??= RepositoryRoot.Path;
         var lines = new ConcurrentQueue<string>();
         var interrupted = 0;
         CommandTask<CommandResult>? running = null;
@@ -30,9 +34,9 @@ internal static class BuildScript
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         limit.CancelAfter(Limit);
-        running = Cli.Wrap(Path.Combine(RepositoryRoot.Path, "build.sh"))
+        running = Cli.Wrap(Path.Combine(repository, "build.sh"))
             .WithArguments(arguments)
-            .WithWorkingDirectory(RepositoryRoot.Path)
+            .WithWorkingDirectory(repository)
             .WithEnvironmentVariables(environment ?? new Dictionary<string, string?>())
             .WithStandardOutputPipe(PipeTarget.ToDelegate(OnLine))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(OnLine))

@@ -5,7 +5,11 @@ namespace DindBuild.Sessions;
 
 public sealed partial class DindSession
 {
-    /// <summary>BuildImage: <c>docker build</c> of the context inside the session daemon (BuildKit where it has it), labelled with the session.</summary>
+    /// <summary>
+    /// BuildImage: <c>docker build</c> of the context inside the session daemon (BuildKit where it has it), labelled with
+    /// the session. The host artifacts directory and DindBuild's state are never sent in the context, whatever
+    /// <c>.dockerignore</c> says.
+    /// </summary>
     public Task BuildImageAsync(CancellationToken cancellationToken) => StepAsync("BuildImage", async () =>
     {
         RequireOpen("BuildImage");
@@ -21,7 +25,7 @@ public sealed partial class DindSession
             RegistryCredentials = Options.RegistryCredentials,
             Builder = builder,
         };
-        ImageSummary built = await new ImageBuilder(daemon, _log, displayRoot: Options.RepositoryRoot).BuildAsync(Options.ContextDirectory, spec, cancellationToken).ConfigureAwait(false);
+        ImageSummary built = await new ImageBuilder(daemon, _log, displayRoot: Options.RepositoryRoot).BuildAsync(Options.ContextDirectory, spec, cancellationToken, [Options.HostArtifactsDirectory]).ConfigureAwait(false);
         _state = _state with { BuiltImageId = built.Id, BuiltImageTag = Options.ImageTag, BuiltImageSize = built.Size };
     });
 }

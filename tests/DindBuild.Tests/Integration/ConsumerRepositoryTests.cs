@@ -1,0 +1,54 @@
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>
+/// Issue 13 item 5: a team's repository holding only a sample application, with the packed packages in a local folder
+/// feed and nothing else of this repository: 'dotnet new dindbuild', then './build.sh DindTest' as the team runs it.
+/// Cake restores the recipe and the engine from the feed; nothing is built from DindBuild's sources.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class ConsumerRepositoryTests(EngineFixture engine)
+{
+    /// <summary>The application the consumer repository holds: its folder here, how to make one of its tests fail, its report.</summary>
+    internal static readonly ConsumerSample Sample = new("samples/calculator", ["--test-env", "SAMPLE_FAIL=1"], "junit.xml");
+
+    [Theory]
+    [InlineData("dind")]
+    [InlineData("dood")]
+    public async Task A_repository_with_only_the_sample_and_the_packages_passes_DindTest_and_its_failing_variant_exits_3(string mode)
+    {
+        engine.RequireEngine();
+        var packages = await PackedPackages.GetAsync();
+        using var repository = new ConsumerRepository();
+        await repository.CopyAndCommitAsync(Path.Combine(RepositoryRoot.Path, Sample.Folder));
+        await repository.AddFeedAsync(packages.Feed);
+        await repository.ScaffoldAsync(packages.TemplatesPackage);
+        Assert.Contains($"#load nuget:?package=DindBuild.Cake&version={packages.Version}", await File.ReadAllTextAsync(Path.Combine(repository.Path, "build", "build.cake"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        var session = BuildScript.NewSessionId();
+        var green = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", session], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
+
+        Assert.True(green.ExitCode == 0, green.Output);
+        Assert.DoesNotContain(green.Lines, line => line.Contains("building the engine", StringComparison.Ordinal));
+        var report = JUnitReport.Load(Path.Combine(repository.Path, "artifacts", Sample.Report));
+        Assert.True(report.Tests > 0 && report.Failures == 0, $"{report.Tests} tests, {report.Failures} failures");
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+
+        var failingSession = BuildScript.NewSessionId();
+        var red = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", failingSession, .. Sample.FailArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
+
+        Assert.True(red.ExitCode == 3, red.Output);
+        Assert.True(JUnitReport.Load(Path.Combine(repository.Path, "artifacts", Sample.Report)).Failures > 0, "the failing variant's report shows no failure");
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(failingSession));
+        Assert.DoesNotContain(session, await DockerCli.OutputAsync(["context", "ls", "-q"]), StringComparison.Ordinal);
+
+        // What git sees of the run: the scaffolded files and the artifacts; DindBuild's state ignores itself.
+        var status = await repository.RunAsync("git", ["status", "--porcelain", "--untracked-files=all"]);
+        Assert.DoesNotContain(".dindbuild", status, StringComparison.Ordinal);
+        Assert.Contains("build/build.cake", status, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>A sample application as a consumer repository holds it.</summary>
+internal sealed record ConsumerSample(string Folder, IReadOnlyList<string> FailArguments, string Report);

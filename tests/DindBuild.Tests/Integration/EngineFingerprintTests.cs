@@ -1,0 +1,92 @@
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>
+/// Issue 13 item 3: build.sh rebuilds the engine only when DindBuild's own sources change (src/DindBuild, the recipe,
+/// the props, global.json), never because the samples, the tests or the docs did. Run on a copy of this checkout, so
+/// that the edits touch nothing a parallel run uses.
+/// </summary>
+public sealed class EngineFingerprintTests(EngineFingerprintTests.Checkout checkout) : IClassFixture<EngineFingerprintTests.Checkout>
+{
+    private const string Rebuilding = "build.sh: building the engine";
+
+    [Fact]
+    public async Task Editing_samples_tests_docs_or_other_projects_under_src_does_not_rebuild_the_engine()
+    {
+        // The old fingerprint took every .cs file under src/: a team's own project beside DindBuild's rebuilt the engine.
+        Directory.CreateDirectory(checkout.Combine("src", "TeamApp"));
+        await File.WriteAllTextAsync(checkout.Combine("src", "TeamApp", "Program.cs"), $"// the team's code {Guid.NewGuid():N}\n", TestContext.Current.CancellationToken);
+        await File.AppendAllTextAsync(checkout.Combine("samples", "calculator", "README.md"), "\nedited by a test\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(checkout.Combine("tests", "new-test-file.cs"), "// a team member's new test\n", TestContext.Current.CancellationToken);
+        await File.AppendAllTextAsync(checkout.Combine("README.md"), "\nedited by a test\n", TestContext.Current.CancellationToken);
+
+        var run = await checkout.HelpAsync();
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.DoesNotContain(run.Lines, line => line.Contains(Rebuilding, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Editing_the_engine_rebuilds_it()
+    {
+        await File.AppendAllTextAsync(checkout.Combine("src", "DindBuild", "IO", "StateDirectory.cs"), $"\n// edited by a test {Guid.NewGuid():N}\n", TestContext.Current.CancellationToken);
+
+        var run = await checkout.HelpAsync();
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains(run.Lines, line => line.Contains(Rebuilding, StringComparison.Ordinal));
+    }
+
+    /// <summary>A copy of what build.sh reads (and a sample, the docs, a tests folder), with its engine built once.</summary>
+    public sealed class Checkout : IAsyncLifetime
+    {
+        private readonly TempDirectory _root = new("dindbuild-fingerprint");
+
+        public string Combine(params string[] parts) => _root.Combine(parts);
+
+        public async ValueTask InitializeAsync()
+        {
+            foreach (var file in new[] { "build.sh", "global.json", "Directory.Build.props", "Directory.Packages.props", "README.md" })
+            {
+                File.Copy(Path.Combine(RepositoryRoot.Path, file), Combine(file));
+            }
+
+            foreach (var directory in new[] { "build", "src", "samples/calculator", ".dindbuild/engine" })
+            {
+                CopyDirectory(Path.Combine(RepositoryRoot.Path, directory), Combine(directory));
+            }
+
+            Directory.CreateDirectory(Combine("tests"));
+
+            // Whatever state the copied engine was in: from here on it matches the copy's sources.
+            var first = await HelpAsync();
+            Assert.True(first.ExitCode == 0, first.Output);
+        }
+
+        internal Task<BuildScriptResult> HelpAsync() => BuildScript.RunAsync(["Help"], environment: ConsumerRepository.CleanEnvironment, repository: _root.Path);
+
+        public ValueTask DisposeAsync()
+        {
+            _root.Dispose();
+            return ValueTask.CompletedTask;
+        }
+
+        private static void CopyDirectory(string source, string target)
+        {
+            foreach (var file in Directory.EnumerateFiles(source, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+            {
+                var relative = Path.GetRelativePath(source, file);
+                if (relative.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
+                {
+                    continue;
+                }
+
+                var destination = Path.Combine(target, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+                File.Copy(file, destination);
+                File.SetUnixFileMode(destination, File.GetUnixFileMode(file));
+            }
+        }
+    }
+}
