@@ -91,6 +91,23 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
         errors.ThrowIfAny($"docker import - {name}");
     }
 
+    public async Task<bool> RemoveAsync(string nameOrId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Images.DeleteImageAsync(nameOrId, new ImageDeleteParameters { Force = false }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return false;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Load, pull and import answer 200 and report failure only as error messages in the stream.</summary>
     private sealed class ErrorCollector
     {

@@ -95,6 +95,9 @@ public interface IDockerImages
 
     /// <summary><c>docker import --change … - NAME</c> from a root filesystem tar.</summary>
     Task ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken);
+
+    /// <summary><c>docker image rm ID</c> (never forced): false when the image is gone or still used by a container or another tag.</summary>
+    Task<bool> RemoveAsync(string nameOrId, CancellationToken cancellationToken);
 }
 
 public interface IDockerVolumes

@@ -37,7 +37,7 @@ internal abstract class SharedDaemonMode(ModeContext context) : IDaemonMode
         _daemon ??= await ConnectDaemonAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task PrepareImagesAsync(IReadOnlyList<string> baseImages, CancellationToken cancellationToken) =>
-        await ImageRecipes.EnsureAsync(context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), baseImages, cancellationToken).ConfigureAwait(false);
+        await ImageRecipes.EnsureAsync(context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), baseImages, context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
 
     public SessionState Record(SessionState state)
     {

@@ -214,6 +214,8 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
 
     Task IDockerImages.ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    Task<bool> IDockerImages.RemoveAsync(string nameOrId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     async Task IDockerVolumes.CreateAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
         await Call("volume.create", name);
