@@ -82,7 +82,8 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
 
     public void AddVolume(string name, string sessionId) => _volumes[name] = Labels(sessionId);
 
-    public void AddImage(string name) => _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, new Dictionary<string, string>());
+    public void AddImage(string name, IReadOnlyDictionary<string, string>? labels = null) =>
+        _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, labels ?? new Dictionary<string, string>());
 
     public string AddNetwork(string sessionId)
     {
