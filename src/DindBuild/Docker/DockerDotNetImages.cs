@@ -74,22 +74,6 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
             cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task RemoveAsync(string id, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await client.Images.DeleteImageAsync(id, new ImageDeleteParameters { Force = false }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DockerImageNotFoundException)
-        {
-            // Already gone: what was asked for.
-        }
-        catch (DockerApiException ex)
-        {
-            throw new DockerOperationException($"docker rmi {id}", EngineError.MessageOf(ex), ex);
-        }
-    }
-
     public async Task<Stream> SaveAsync(string name, CancellationToken cancellationToken) =>
         await client.Images.SaveImageAsync(name, cancellationToken).ConfigureAwait(false);
 
@@ -127,6 +111,27 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
         await using (stream.ConfigureAwait(false))
         {
             await BuildMessageStream.ReadAsync(stream, onMessage, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<bool> RemoveAsync(string nameOrId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Images.DeleteImageAsync(nameOrId, new ImageDeleteParameters { Force = false }, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return false;
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+        catch (DockerApiException ex)
+        {
+            throw new DockerOperationException($"docker image rm {nameOrId}", EngineError.MessageOf(ex), ex);
         }
     }
 

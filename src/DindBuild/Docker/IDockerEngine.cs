@@ -90,9 +90,6 @@ public interface IDockerImages
     /// </summary>
     Task BuildAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken);
 
-    /// <summary><c>docker rmi ID</c> (not forced: an image a container uses stays); an image already gone is not an error.</summary>
-    Task RemoveAsync(string id, CancellationToken cancellationToken);
-
     /// <summary><c>docker save NAME</c> as a stream.</summary>
     Task<Stream> SaveAsync(string name, CancellationToken cancellationToken);
 
@@ -101,6 +98,9 @@ public interface IDockerImages
 
     /// <summary><c>docker import --change … - NAME</c> from a root filesystem tar.</summary>
     Task ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken);
+
+    /// <summary><c>docker image rm ID</c> (never forced): false when the image is already gone or still used by a container or another tag; other failures throw.</summary>
+    Task<bool> RemoveAsync(string nameOrId, CancellationToken cancellationToken);
 }
 
 public interface IDockerVolumes

@@ -94,8 +94,10 @@ internal sealed class ImageBuilder(IDockerEngine engine, ILogger log, ProgressRe
 
         try
         {
-            await engine.Images.RemoveAsync(previous.Id, cancellationToken).ConfigureAwait(false);
-            log.Information("Removed {Id}, the image {Tag} was before this build (an earlier run's, now untagged)", previous.Id, spec.Tag);
+            if (await engine.Images.RemoveAsync(previous.Id, cancellationToken).ConfigureAwait(false))
+            {
+                log.Information("Removed {Id}, the image {Tag} was before this build (an earlier run's, now untagged)", previous.Id, spec.Tag);
+            }
         }
         catch (DockerOperationException ex)
         {

@@ -13,8 +13,6 @@ namespace DindBuild.Images;
 /// </summary>
 internal sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder? recipes, ILogger log)
 {
-    private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(5);
-
     public async Task<string> ResolveAsync(string requested, CancellationToken cancellationToken)
     {
         if (await host.Images.InspectAsync(requested, cancellationToken).ConfigureAwait(false) is not null)
@@ -27,7 +25,7 @@ internal sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder? 
             return await recipes.EnsureAsync(host, ownRecipe, cancellationToken).ConfigureAwait(false);
         }
 
-        var pullError = await TryPullAsync(requested, cancellationToken).ConfigureAwait(false);
+        var pullError = await ImagePull.TryAsync(host, requested, cancellationToken).ConfigureAwait(false);
         if (pullError is null)
         {
             log.Information("Pulled {Image}", requested);
@@ -45,28 +43,5 @@ internal sealed class DindImageResolver(IDockerEngine host, RootfsImageBuilder? 
 
         log.Warning("{Image} is not on the host engine and cannot be pulled ({Reason}); using DindBuild's own DinD image {Fallback}, built from Debian packages", requested, pullError, ImageRecipe.Dind.ImageName);
         return await recipes.EnsureAsync(host, ImageRecipe.Dind, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<string?> TryPullAsync(string image, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(PullTimeout);
-        try
-        {
-            await host.Images.PullAsync(image, timeout.Token).ConfigureAwait(false);
-            return null;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return $"no answer within {PullTimeout.TotalMinutes:0} minutes";
-        }
-        catch (DockerOperationException ex)
-        {
-            return ex.EngineMessage;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return ex.GetBaseException().Message;
-        }
     }
 }

@@ -15,6 +15,9 @@ internal sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Ro
 {
     private readonly ProgressReporter _progress = progress ?? ProgressReporter.ForConsole(log);
 
+    /// <summary>The build context: a stand-in image carries what it restores (see <see cref="ImageRecipe.ForImage"/>).</summary>
+    public string? ContextDirectory { get; init; }
+
     /// <summary>Seeds each image; returns the ones that could not be found anywhere (the build will report them).</summary>
     public async Task<IReadOnlyList<string>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
@@ -28,22 +31,21 @@ internal sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Ro
             }
 
             var found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
-            if (found is null)
+            var recipe = recipes is null ? null : ImageRecipe.ForImage(image, ContextDirectory);
+            if (recipe is not null && recipe.NeededForBuild(found))
             {
-                if (recipes is not null && ImageRecipe.ForImage(image) is { } recipe)
-                {
-                    await recipes.EnsureAsync(source, recipe, cancellationToken).ConfigureAwait(false);
-                    found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    log.Warning("{Image} is neither on the host engine nor buildable by DindBuild; the build will try to pull it", image);
-                    unavailable.Add(image);
-                    continue;
-                }
+                await recipes!.EnsureAsync(source, recipe, cancellationToken).ConfigureAwait(false);
+                found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
             }
 
-            await CopyAsync(image, found?.Size ?? 0, cancellationToken).ConfigureAwait(false);
+            if (found is null)
+            {
+                log.Warning("{Image} is neither on the host engine nor buildable by DindBuild; the build will try to pull it", image);
+                unavailable.Add(image);
+                continue;
+            }
+
+            await CopyAsync(image, found.Size, cancellationToken).ConfigureAwait(false);
         }
 
         return unavailable;

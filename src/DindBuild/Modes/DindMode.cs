@@ -44,7 +44,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
     {
         var host = await HostAsync(cancellationToken).ConfigureAwait(false);
         await new DindImageResolver(host, context.Recipes, context.Log).ResolveAsync(context.Options.DindImage, cancellationToken).ConfigureAwait(false);
-        await ImageRecipes.EnsureAsync(context.Recipes, host, baseImages, cancellationToken).ConfigureAwait(false);
+        await ImageRecipes.EnsureAsync(context.Recipes, host, baseImages, context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
     }
 
     public SessionState Record(SessionState state) => state with
@@ -120,7 +120,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
 
         // Hundreds of megabytes: through the private socket, which needs no TLS.
         using var bulk = context.Engines.Open(_daemon!.SocketEndpoint);
-        await new ImageSeeder(host, bulk, context.Recipes, context.Log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
+        await new ImageSeeder(host, bulk, context.Recipes, context.Log) { ContextDirectory = context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)

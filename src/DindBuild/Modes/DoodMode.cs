@@ -25,10 +25,11 @@ internal sealed class DoodMode(ModeContext context, DockerEndpoint socket, Share
         Context.Log.Warning("dood mode: builds and tests use the host's daemon at {Endpoint}; whatever can reach that socket is root on this host", socket);
     }
 
-    public override Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    /// <summary>Nothing is copied; base images this machine cannot pull are built on the host daemon when the build needs them.</summary>
+    public override async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
         Context.Log.Information("dood mode: the build uses the host's images directly; nothing to seed");
-        return Task.CompletedTask;
+        await ImageRecipes.EnsureForBuildAsync(Context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), images, Context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
     }
 
     protected override Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken) =>

@@ -48,7 +48,7 @@ internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint
 
         Context.Log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
         using var source = Context.Engines.Open(local);
-        await new ImageSeeder(source, daemon, Context.Recipes, Context.Log).SeedAsync(images, cancellationToken).ConfigureAwait(false);
+        await new ImageSeeder(source, daemon, Context.Recipes, Context.Log) { ContextDirectory = Context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken)

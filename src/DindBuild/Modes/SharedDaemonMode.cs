@@ -43,7 +43,7 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
         _daemon ??= await ConnectDaemonAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task PrepareImagesAsync(IReadOnlyList<string> baseImages, CancellationToken cancellationToken) =>
-        await ImageRecipes.EnsureAsync(context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), baseImages, cancellationToken).ConfigureAwait(false);
+        await ImageRecipes.EnsureAsync(context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), baseImages, context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
 
     public SessionState Record(SessionState state)
     {

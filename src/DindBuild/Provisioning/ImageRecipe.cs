@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
+using DindBuild.Docker;
+using DindBuild.Provisioning.Dotnet;
+using Serilog;
 
 namespace DindBuild.Provisioning;
 
@@ -12,6 +15,9 @@ namespace DindBuild.Provisioning;
 internal sealed record ImageRecipe(string ImageName, string Suite, ImmutableArray<string> Packages, ImmutableArray<string> Changes)
 {
     public const string FingerprintLabel = "org.dindbuild.recipe";
+
+    /// <summary>Marks an image DindBuild built under someone else's name; an image of that name without it is the real one and is never replaced.</summary>
+    public const string StandInLabel = "org.dindbuild.offline-stand-in";
 
     /// <summary>
     /// Docker 26 (API 1.45) from trixie: bookworm's Docker 20.10 (API 1.41) is refused by modern
@@ -32,14 +38,42 @@ internal sealed record ImageRecipe(string ImageName, string Suite, ImmutableArra
 
     public static ImmutableArray<ImageRecipe> Known { get; } = [Dind, Python];
 
+    /// <summary>What is put into the root filesystem after debootstrap (a copied SDK, warm caches); its fingerprint is the recipe's too.</summary>
+    public IRootfsAddition? Addition { get; init; }
+
+    /// <summary>True for an image of a name DindBuild does not own (<see cref="StandInLabel"/>): a real one is preferred, pulled or present.</summary>
+    public bool IsStandIn { get; init; }
+
+    /// <summary>
+    /// Whether a build must run the recipe before taking the image it found (null: none): when it is
+    /// missing, and for a stand-in always — its content follows the build context (the packages it
+    /// restores), so it is made current (or found to be the real image) every time.
+    /// </summary>
+    public bool NeededForBuild(ImageSummary? found) => found is null || IsStandIn;
+
     public string Fingerprint
     {
         get
         {
-            var text = string.Join('\n', [ImageName, Suite, .. Packages, .. Changes]);
+            var text = string.Join('\n', [ImageName, Suite, .. Packages, .. Changes, Addition?.Fingerprint ?? ""]);
             return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
         }
     }
 
-    public static ImageRecipe? ForImage(string imageName) => Known.FirstOrDefault(recipe => recipe.ImageName == imageName);
+    /// <summary>
+    /// The recipe for <paramref name="imageName"/>, if DindBuild has one; <paramref name="contextDirectory"/>
+    /// is the build context, whose packages a stand-in for an SDK image carries.
+    /// </summary>
+    public static ImageRecipe? ForImage(string imageName, string? contextDirectory = null) =>
+        Known.FirstOrDefault(recipe => recipe.ImageName == imageName) ?? DotnetSdkStandIn.ForImage(imageName, contextDirectory);
+}
+
+/// <summary>Content added to a recipe's root filesystem, between debootstrap and the import.</summary>
+internal interface IRootfsAddition
+{
+    /// <summary>Everything the content depends on (versions, hashes of inputs), as text.</summary>
+    string Fingerprint { get; }
+
+    /// <summary>Puts the content under <paramref name="root"/>, the unpacked root filesystem.</summary>
+    Task AddToAsync(string root, ILogger log, CancellationToken cancellationToken);
 }

@@ -47,13 +47,16 @@ internal sealed partial class FakeEngine
         }
     }
 
-    async Task IDockerImages.RemoveAsync(string id, CancellationToken cancellationToken)
+    async Task<bool> IDockerImages.RemoveAsync(string id, CancellationToken cancellationToken)
     {
         await Call("image.remove", id);
+        var removed = false;
         foreach (var name in _images.Where(pair => pair.Value.Id == id && pair.Value.Tags.Count == 0).Select(pair => pair.Key).ToList())
         {
-            _images.Remove(name);
+            removed |= _images.Remove(name);
         }
+
+        return removed;
     }
 
     Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -1,0 +1,124 @@
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>
+/// samples/dotnet-app through ./build.sh as a .NET team runs it: a multi-stage Dockerfile FROM
+/// mcr.microsoft.com/dotnet/sdk:10.0 (here DindBuild's offline stand-in, built on the first run and
+/// reused), xunit tests writing JUnit and TRX, and a Testcontainers test that starts a helper
+/// container. Reports are read from the exported files; leftovers are checked with the docker CLI.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class DotnetSampleTests(EngineFixture engine, DotnetSampleTests.SharedCache cache) : IClassFixture<DotnetSampleTests.SharedCache>
+{
+    private const string Context = "samples/dotnet-app";
+    private const string DockerTest = "Pricing.Tests.HelperContainerTests.A_helper_container_runs_and_answers";
+    private const string FailingTest = "Pricing.Tests.CartTests.Subtotal_adds_every_line";
+    private const int TestCount = 10;
+
+    [Fact]
+    public async Task Dind_builds_the_dotnet_sample_offline_and_exports_both_reports()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--cache-volume", cache.Volume, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
+        Assert.Equal((TestCount, 0, 0), (junit.Tests, junit.Failures, junit.Errors));
+        var trx = TrxReport.Load(artifacts.Combine("Pricing.Tests.trx"));
+        Assert.Equal((TestCount, TestCount, 0), (trx.Total, trx.Passed, trx.Failed));
+        Assert.Equal("Passed", trx.Outcomes[DockerTest]);
+        Assert.Matches("^[0-9a-f]{64}$", File.ReadAllText(artifacts.Combine("helper-container.txt")).Trim());
+
+        // The restore in the build found every package in the image: no feed was asked (none is reachable).
+        Assert.DoesNotContain(run.Lines, line => line.Contains("NU1301", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, line => line.Contains("build │", StringComparison.Ordinal) && line.Contains("Restored /src/tests/Pricing.Tests/Pricing.Tests.csproj", StringComparison.Ordinal));
+        await AssertTheBaseImageIsTheRealOneOrTheLabelledStandInAsync();
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+    }
+
+    [Fact]
+    public async Task Dind_with_one_failing_test_exits_3_and_still_exports_the_reports()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--test-env", "SAMPLE_FAIL=1", "--cache-volume", cache.Volume, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+
+        Assert.True(run.ExitCode == 3, run.Output);
+        var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
+        Assert.Equal((TestCount, 1), (junit.Tests, junit.Failures));
+        var trx = TrxReport.Load(artifacts.Combine("Pricing.Tests.trx"));
+        Assert.Equal((TestCount, TestCount - 1, 1), (trx.Total, trx.Passed, trx.Failed));
+        Assert.Equal("Failed", trx.Outcomes[FailingTest]);
+        Assert.Equal("Passed", trx.Outcomes[DockerTest]);
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+    }
+
+    [Fact]
+    public async Task Dood_runs_the_same_tests_on_the_host_daemon_and_the_helper_container_is_gone()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+
+        // Testcontainers 4.16 asks for API 1.44; an older host engine (Debian 12's Docker 20.10: 1.41)
+        // refuses that unless DOCKER_API_VERSION names what it speaks, as a team on such an engine sets it.
+        var api = await DockerCli.OutputAsync(["version", "--format", "{{.Server.APIVersion}}"]);
+        string[] apiVersion = Version.Parse(api) < new Version(1, 44) ? ["--test-env", "DOCKER_API_VERSION=" + api] : [];
+
+        var run = await BuildScript.RunAsync(["DindTest", "--docker-mode", "dood", "--context", Context, .. apiVersion, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
+        Assert.Equal((TestCount, 0), (junit.Tests, junit.Failures));
+        var trx = TrxReport.Load(artifacts.Combine("Pricing.Tests.trx"));
+        Assert.Equal((TestCount, TestCount), (trx.Total, trx.Passed));
+        Assert.Equal("Passed", trx.Outcomes[DockerTest]);
+
+        // The helper container ran on the host engine itself; it is gone, and nothing of the session is left.
+        var helper = File.ReadAllText(artifacts.Combine("helper-container.txt")).Trim();
+        Assert.Matches("^[0-9a-f]{64}$", helper);
+        Assert.NotEqual(0, (await DockerCli.RunAsync(["container", "inspect", helper])).ExitCode);
+        Assert.Equal("", await DockerCli.OutputAsync(["ps", "-aq", "--filter", "label=org.example.sample=pricing-tests"]));
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+    }
+
+    /// <summary>Where a real image could not be had, the host holds DindBuild's stand-in, which says so in its labels.</summary>
+    private static async Task AssertTheBaseImageIsTheRealOneOrTheLabelledStandInAsync()
+    {
+        var labels = await DockerCli.OutputAsync(["image", "inspect", "--format", "{{json .Config.Labels}}", "mcr.microsoft.com/dotnet/sdk:10.0"]);
+        if (labels.Contains("org.dindbuild.offline-stand-in", StringComparison.Ordinal))
+        {
+            Assert.Contains("\"org.dindbuild.offline-stand-in\":\"true\"", labels, StringComparison.Ordinal);
+            Assert.Contains("not Microsoft's image", labels, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// One cache volume for the dind runs of this class: the second seeds nothing and builds from cached
+    /// layers, which keeps the ~900 MB base image from being copied into a daemon twice per CI run.
+    /// </summary>
+    public sealed class SharedCache : IAsyncLifetime
+    {
+        public string Volume { get; } = "dindbuild-test-dotnet-" + Guid.NewGuid().ToString("N")[..8];
+
+        public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await CliWrap.Cli.Wrap("docker").WithArguments(["volume", "rm", "-f", Volume]).WithValidation(CliWrap.CommandResultValidation.None).ExecuteAsync();
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // No docker CLI: no volume was made either.
+            }
+        }
+    }
+}
