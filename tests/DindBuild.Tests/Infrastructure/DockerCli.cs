@@ -29,6 +29,16 @@ internal static class DockerCli
     }
 
     /// <summary>Every container, volume and network on the host engine labelled with the session (any session when null).</summary>
+    /// <summary>
+    /// Testcontainers 4.16 asks for API 1.44; an older host engine (Debian 12's Docker 20.10: 1.41) refuses that
+    /// unless DOCKER_API_VERSION names what it speaks, as a team on such an engine sets it: the --test-env for that.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> TestcontainersApiArgumentsAsync()
+    {
+        var api = await OutputAsync(["version", "--format", "{{.Server.APIVersion}}"]);
+        return Version.Parse(api) < new Version(1, 44) ? ["--test-env", "DOCKER_API_VERSION=" + api] : [];
+    }
+
     public static async Task<IReadOnlyList<string>> LabelledResourcesAsync(string? sessionId, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var filter = sessionId is null ? "label=org.dindbuild.session" : $"label=org.dindbuild.session={sessionId}";

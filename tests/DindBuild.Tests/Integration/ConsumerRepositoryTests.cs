@@ -8,10 +8,10 @@ namespace DindBuild.Tests.Integration;
 /// Cake restores the recipe and the engine from the feed; nothing is built from DindBuild's sources.
 /// </summary>
 [Collection(EngineCollection.Name)]
-public sealed class ConsumerRepositoryTests(EngineFixture engine)
+public sealed class ConsumerRepositoryTests(EngineFixture engine, DotnetCacheVolume cache)
 {
     /// <summary>The application the consumer repository holds: its folder here, how to make one of its tests fail, its report.</summary>
-    internal static readonly ConsumerSample Sample = new("samples/calculator", ["--test-env", "SAMPLE_FAIL=1"], "junit.xml");
+    internal static readonly ConsumerSample Sample = new("samples/dotnet-app", ["--test-env", "SAMPLE_FAIL=1"], "Pricing.Tests.junit.xml");
 
     [Theory]
     [InlineData("dind")]
@@ -26,8 +26,11 @@ public sealed class ConsumerRepositoryTests(EngineFixture engine)
         await repository.ScaffoldAsync(packages.TemplatesPackage);
         Assert.Contains($"#load nuget:?package=DindBuild.Cake&version={packages.Version}", await File.ReadAllTextAsync(Path.Combine(repository.Path, "build", "build.cake"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
 
+        // In dind the runs reuse the .NET sample's daemon data (the ~900 MB base image is seeded once per test
+        // process, see DotnetCacheVolume); in dood its Testcontainers test needs the host engine's API version.
+        IReadOnlyList<string> modeArguments = mode == "dind" ? ["--cache-volume", cache.Name] : await DockerCli.TestcontainersApiArgumentsAsync();
         var session = BuildScript.NewSessionId();
-        var green = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", session], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
+        var green = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", session, .. modeArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
 
         Assert.True(green.ExitCode == 0, green.Output);
         Assert.DoesNotContain(green.Lines, line => line.Contains("building the engine", StringComparison.Ordinal));
@@ -36,7 +39,7 @@ public sealed class ConsumerRepositoryTests(EngineFixture engine)
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
 
         var failingSession = BuildScript.NewSessionId();
-        var red = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", failingSession, .. Sample.FailArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
+        var red = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", failingSession, .. modeArguments, .. Sample.FailArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
 
         Assert.True(red.ExitCode == 3, red.Output);
         Assert.True(JUnitReport.Load(Path.Combine(repository.Path, "artifacts", Sample.Report)).Failures > 0, "the failing variant's report shows no failure");
@@ -52,3 +55,4 @@ public sealed class ConsumerRepositoryTests(EngineFixture engine)
 
 /// <summary>A sample application as a consumer repository holds it.</summary>
 internal sealed record ConsumerSample(string Folder, IReadOnlyList<string> FailArguments, string Report);
+

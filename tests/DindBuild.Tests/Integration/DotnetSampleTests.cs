@@ -9,7 +9,7 @@ namespace DindBuild.Tests.Integration;
 /// container. Reports are read from the exported files; leftovers are checked with the docker CLI.
 /// </summary>
 [Collection(EngineCollection.Name)]
-public sealed class DotnetSampleTests(EngineFixture engine, DotnetSampleTests.SharedCache cache) : IClassFixture<DotnetSampleTests.SharedCache>
+public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume cache)
 {
     private const string Context = "samples/dotnet-app";
     private const string DockerTest = "Pricing.Tests.HelperContainerTests.A_helper_container_runs_and_answers";
@@ -23,7 +23,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetSampleTests.Sh
         using var artifacts = new TempDirectory();
         var session = BuildScript.NewSessionId();
 
-        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--cache-volume", cache.Volume, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--cache-volume", cache.Name, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
         Assert.True(run.ExitCode == 0, run.Output);
         var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
@@ -47,7 +47,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetSampleTests.Sh
         using var artifacts = new TempDirectory();
         var session = BuildScript.NewSessionId();
 
-        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--test-env", "SAMPLE_FAIL=1", "--cache-volume", cache.Volume, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--test-env", "SAMPLE_FAIL=1", "--cache-volume", cache.Name, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
         Assert.True(run.ExitCode == 3, run.Output);
         var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
@@ -66,10 +66,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetSampleTests.Sh
         using var artifacts = new TempDirectory();
         var session = BuildScript.NewSessionId();
 
-        // Testcontainers 4.16 asks for API 1.44; an older host engine (Debian 12's Docker 20.10: 1.41)
-        // refuses that unless DOCKER_API_VERSION names what it speaks, as a team on such an engine sets it.
-        var api = await DockerCli.OutputAsync(["version", "--format", "{{.Server.APIVersion}}"]);
-        string[] apiVersion = Version.Parse(api) < new Version(1, 44) ? ["--test-env", "DOCKER_API_VERSION=" + api] : [];
+        var apiVersion = await DockerCli.TestcontainersApiArgumentsAsync();
 
         var run = await BuildScript.RunAsync(["DindTest", "--docker-mode", "dood", "--context", Context, .. apiVersion, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
@@ -96,29 +93,6 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetSampleTests.Sh
         {
             Assert.Contains("\"org.dindbuild.offline-stand-in\":\"true\"", labels, StringComparison.Ordinal);
             Assert.Contains("not Microsoft's image", labels, StringComparison.Ordinal);
-        }
-    }
-
-    /// <summary>
-    /// One cache volume for the dind runs of this class: the second seeds nothing and builds from cached
-    /// layers, which keeps the ~900 MB base image from being copied into a daemon twice per CI run.
-    /// </summary>
-    public sealed class SharedCache : IAsyncLifetime
-    {
-        public string Volume { get; } = "dindbuild-test-dotnet-" + Guid.NewGuid().ToString("N")[..8];
-
-        public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await CliWrap.Cli.Wrap("docker").WithArguments(["volume", "rm", "-f", Volume]).WithValidation(CliWrap.CommandResultValidation.None).ExecuteAsync();
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // No docker CLI: no volume was made either.
-            }
         }
     }
 }
