@@ -5,7 +5,7 @@ setlocal
 set DOTNET_CLI_TELEMETRY_OPTOUT=1
 set DOTNET_NOLOGO=1
 cd /d "%~dp0"
-dotnet publish src\DindBuild\DindBuild.csproj -c Release -o .dindbuild\engine --nologo -v q || (echo build.cmd: the engine did not build & exit /b 1)
+dotnet publish src\DindBuild\DindBuild.csproj -c Release -o .dindbuild\engine --nologo -v q -p:MinVerSkip=true || (echo build.cmd: the engine did not build & exit /b 1)
 set "DINDBUILD_REPOSITORY_ROOT=%~dp0"
 call src\DindBuild.Templates\content\build.cmd %*
 exit /b %ERRORLEVEL%

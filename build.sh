@@ -24,7 +24,9 @@ stamp=$(find src/DindBuild src/DindBuild.Cake -type f -not -path '*/bin/*' -not 
 if [[ ! -f "$engine_dir/.stamp" || "$(cat "$engine_dir/.stamp")" != "$stamp" ]]; then
   echo "build.sh: building the engine (src/DindBuild) ..." >&2
   rm -rf "$engine_dir"
-  if ! publish_log=$(dotnet publish src/DindBuild/DindBuild.csproj -c Release -o "$engine_dir" --nologo 2>&1); then
+  # MinVerSkip: this engine is for this checkout's own runs and needs no release version; MinVer would ask git
+  # for one, and a CI job container (or a source archive) may have no git at all. Pack versions the packages.
+  if ! publish_log=$(dotnet publish src/DindBuild/DindBuild.csproj -c Release -o "$engine_dir" --nologo -p:MinVerSkip=true 2>&1); then
     echo "$publish_log" >&2
     echo "build.sh: the engine did not build; see the errors above." >&2
     exit 1
