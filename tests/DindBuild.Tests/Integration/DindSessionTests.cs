@@ -143,10 +143,12 @@ public sealed class DindSessionTests(EngineFixture engine)
         Assert.Contains("seccomp=unconfined", privileged, StringComparison.Ordinal);
         Assert.Contains("[\"ALL\"]", privileged, StringComparison.Ordinal);
 
-        // The container's effective set is exactly the minimum: no SYS_MODULE, no SYS_PTRACE.
+        // The container's effective set is exactly the minimum: no SYS_MODULE, and SYS_PTRACE only where the inner
+        // user namespace is on (runc needs it to open a remapped child's namespaces).
         var status = await DockerCli.OutputAsync(["exec", pipeline.State.Daemon.ContainerId, "grep", "CapEff", "/proc/1/status"]);
         var effective = ulong.Parse(status.Split(':')[1].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(LinuxCapabilities.DindMinimum.Order(), LinuxCapabilities.FromMask(effective).Order());
+        IReadOnlyList<string> expected = pipeline.State.Daemon.InnerUserns ? [.. LinuxCapabilities.DindMinimum, .. LinuxCapabilities.InnerUsernsExtra] : LinuxCapabilities.DindMinimum;
+        Assert.Equal(expected.Order(), LinuxCapabilities.FromMask(effective).Order());
 
         // The inner daemon can really run a container (cgroups writable, mounts allowed).
         await pipeline.SeedImagesAsync(Cancel);
