@@ -37,4 +37,5 @@ fi
 flock -u 9
 exec 9>&-
 
-DINDBUILD_REPOSITORY_ROOT="$root" exec "$root/src/DindBuild.Templates/content/build.sh" "$@"
+# The script references the engine built above by path: its compiled form in Cake's cache is keyed by the engine too.
+DINDBUILD_REPOSITORY_ROOT="$root" DINDBUILD_SCRIPT_KEY="$stamp" exec "$root/src/DindBuild.Templates/content/build.sh" "$@"

@@ -7,9 +7,11 @@
 set -euo pipefail
 
 # DINDBUILD_REPOSITORY_ROOT: set by a wrapper script that runs this one from elsewhere (DindBuild's own repository).
+# DINDBUILD_SCRIPT_KEY: what else the compiled script depends on (a wrapper's locally built engine), for the cache below.
 root="${DINDBUILD_REPOSITORY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
-# Read once: a build that Cake starts (another repository's ./build.sh, a test) must not inherit it.
-unset DINDBUILD_REPOSITORY_ROOT
+script_key="${DINDBUILD_SCRIPT_KEY:-}"
+# Read once: a build that Cake starts (another repository's ./build.sh, a test) must not inherit them.
+unset DINDBUILD_REPOSITORY_ROOT DINDBUILD_SCRIPT_KEY
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 args=()
@@ -58,6 +60,32 @@ for candidate in $(ls -d "${NUGET_PACKAGES:-$HOME/.nuget/packages}/cake.tool/$ca
   fi
 done
 if [[ -n "$cake_dll" ]]; then
+  # Compiling build.cake takes seconds on every run; Cake's script cache keeps the compiled script. Cake writes that
+  # assembly in place, though, and a run starting meanwhile could load half of it: so the cache is filled once, under
+  # the state lock, in a directory named after everything the script is compiled from (Cake, build/*.cake, the
+  # wrapper's key), and runs only read it. Your CAKE_SETTINGS_ENABLESCRIPTCACHE or --settings_enablescriptcache wins.
+  if [[ -z "${CAKE_SETTINGS_ENABLESCRIPTCACHE:-}${CAKE_PATHS_CACHE:-}" && " ${args[*]-} " != *" --settings_enablescriptcache"* && " ${args[*]-} " != *" --paths_cache"* ]]; then
+    key=$( { echo "$cake_dll $script_key"; find build -name '*.cake' -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)
+    cache="$state/cake/cache/$key"
+    if [[ ! -f "$cache/.complete" ]]; then
+      exec 8<"$state"
+      flock 8
+      if [[ ! -f "$cache/.complete" ]]; then
+        # Caches of earlier versions of the scripts: a day unused, they go.
+        find "$state/cake/cache" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} + 2>/dev/null || true
+        rm -rf "$cache" && mkdir -p "$cache"
+        if DINDBUILD_COMPILE_ONLY=1 dotnet "$cake_dll" build/build.cake --settings_enablescriptcache=true "--paths_cache=$cache" "${args[@]}" >/dev/null 2>&1; then
+          touch "$cache/.complete"
+        fi
+      fi
+      flock -u 8
+      exec 8>&-
+    fi
+    if [[ -f "$cache/.complete" ]]; then
+      touch "$cache"
+      args+=("--settings_enablescriptcache=true" "--paths_cache=$cache")
+    fi
+  fi
   exec dotnet "$cake_dll" build/build.cake "${args[@]}"
 fi
 # 'dotnet tool run' finds the manifest from the working directory: build/ holds it.

@@ -18,6 +18,7 @@ internal static class BuildScript
     public static async Task<BuildScriptResult> RunAsync(IReadOnlyList<string> arguments, Func<string, bool>? interruptWhen = null, string signal = "INT", IReadOnlyDictionary<string, string?>? environment = null, string? repository = null)
     {
         repository ??= RepositoryRoot.Path;
+        environment = WithOwnArtifactsDirectory(arguments, environment, repository);
         var lines = new ConcurrentQueue<string>();
         var interrupted = 0;
         CommandTask<CommandResult>? running = null;
@@ -37,13 +38,26 @@ internal static class BuildScript
         running = Cli.Wrap(Path.Combine(repository, "build.sh"))
             .WithArguments(arguments)
             .WithWorkingDirectory(repository)
-            .WithEnvironmentVariables(environment ?? new Dictionary<string, string?>())
+            .WithEnvironmentVariables(environment)
             .WithStandardOutputPipe(PipeTarget.ToDelegate(OnLine))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(OnLine))
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(limit.Token);
         var result = await running;
         return new BuildScriptResult(result.ExitCode, [.. lines], interrupted == 1);
+    }
+
+    /// <summary>In this checkout, a run that names no artifacts directory gets its test's own (see <see cref="TestArtifacts"/>).</summary>
+    private static IReadOnlyDictionary<string, string?> WithOwnArtifactsDirectory(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? environment, string repository)
+    {
+        const string variable = "DINDBUILD_ARTIFACTS_DIR";
+        var named = arguments.Any(argument => argument == "--artifacts-dir" || argument.StartsWith("--artifacts-dir=", StringComparison.Ordinal));
+        if (named || repository != RepositoryRoot.Path || environment?.ContainsKey(variable) == true)
+        {
+            return environment ?? new Dictionary<string, string?>();
+        }
+
+        return new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>()) { [variable] = TestArtifacts.ForCurrentTest() };
     }
 }
 
@@ -65,6 +79,20 @@ internal static class RunningBuild
         await Task.WhenAny(seen.Task, run).WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
         Assert.True(seen.Task.IsCompleted, $"'{marker}' never appeared:\n{(run.IsCompleted ? run.Result.Output : "")}");
         return run;
+    }
+
+    /// <summary>
+    /// Ctrl+C to the build that owns <paramref name="container"/>, then its result: exit code 130 within a few minutes,
+    /// else a failure with its output (a lost signal would otherwise sit out the test command's sleep unseen).
+    /// </summary>
+    public static async Task<BuildScriptResult> InterruptAsync(Task<BuildScriptResult> run, string container)
+    {
+        await InterruptOwnerOfAsync(container);
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken));
+        Assert.True(finished == run, $"the build owning {container} was still running 3 minutes after Ctrl+C");
+        var result = await run;
+        Assert.True(result.ExitCode == 130, $"the interrupted build exited {result.ExitCode}, not 130:\n{result.Output}");
+        return result;
     }
 
     /// <summary>Ctrl+C to the build that owns a container (its owner label names the process).</summary>

@@ -2,10 +2,13 @@ using DindBuild.Sessions;
 using DindBuild.Settings;
 using Serilog;
 
+[assembly: Xunit.AssemblyFixture(typeof(DindBuild.Tests.Infrastructure.EngineFixture))]
+
 namespace DindBuild.Tests.Infrastructure;
 
 /// <summary>
-/// Provisions the host engine and the offline images once for all integration tests. Where no
+/// Provisions the host engine and the offline images once for all integration tests (an assembly fixture:
+/// both engine collections share it). Where no
 /// engine can be had the tests skip — except in CI (CI=true), where they fail: CI must prove them.
 /// </summary>
 public sealed class EngineFixture : IAsyncLifetime
@@ -42,12 +45,30 @@ public sealed class EngineFixture : IAsyncLifetime
         Assert.Skip("No Docker engine could be provisioned: " + _unavailable);
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        TestArtifacts.RemoveAll();
+        return ValueTask.CompletedTask;
+    }
 }
 
+/// <summary>
+/// The integration tests run in two lanes, one test at a time in each, the lanes side by side: most of a DinD run
+/// waits (daemon start, image load, a container's exit), so two lanes on two cores finish well before one.
+/// A test belongs in <see cref="Isolated"/> only when nothing it does can meet another test's run: it never runs
+/// Reap, never kills a build (a dead owner's session or cache lock would be reaped by the other lane's Reap), never
+/// relies on "the only saved session", and names its own artifacts directory or lets <see cref="BuildScript"/> give
+/// it one. Everything else stays in <see cref="Name"/>.
+/// </summary>
 [CollectionDefinition(Name)]
-public sealed class EngineCollection : ICollectionFixture<EngineFixture>
+public sealed class EngineCollection
 {
-    // The machine has two cores: DinD sessions in these tests run one at a time.
+    /// <summary>Reaping, killed builds, cache-volume locks, saved sessions shared between steps.</summary>
     public const string Name = "engine";
+
+    /// <summary>Self-contained sessions (see the class remarks for what may go here).</summary>
+    public const string Isolated = "engine-isolated";
 }
+
+[CollectionDefinition(EngineCollection.Isolated)]
+public sealed class IsolatedEngineCollection;

@@ -8,7 +8,7 @@ namespace DindBuild.Tests.Integration;
 /// Issue 12 items 2, 3, 4 and 10, as a test container does them to a real run of <c>./build.sh DindTest</c>: the
 /// effects are checked on the host's files, in the captured output and on the engine, never through the code under test.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class ArtifactHygieneTests(EngineFixture engine)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

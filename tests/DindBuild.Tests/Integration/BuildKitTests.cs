@@ -7,7 +7,7 @@ namespace DindBuild.Tests.Integration;
 /// for heredocs (Docker 20.10's built-in frontend predates them), the host's Docker 20.10 in dood for the rest.
 /// Effects are checked through the test container's output, the exit code, the console and the docker CLI.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class BuildKitTests(EngineFixture engine)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -38,8 +38,7 @@ public sealed class CacheVolumeTests(EngineFixture engine)
 
             var users = (await DockerCli.OutputAsync(["ps", "-q", "--filter", $"volume={cache}"])).Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Single(users);
-            await RunningBuild.InterruptOwnerOfAsync(users[0]);
-            await holder;
+            await RunningBuild.InterruptAsync(holder, users[0]);
         }
         finally
         {

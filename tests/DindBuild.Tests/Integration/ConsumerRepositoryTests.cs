@@ -7,7 +7,7 @@ namespace DindBuild.Tests.Integration;
 /// feed and nothing else of this repository: 'dotnet new dindbuild', then './build.sh DindTest' as the team runs it.
 /// Cake restores the recipe and the engine from the feed; nothing is built from DindBuild's sources.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class ConsumerRepositoryTests(EngineFixture engine, DotnetCacheVolume cache)
 {
     /// <summary>The application the consumer repository holds: its folder here, how to make one of its tests fail, its report.</summary>

@@ -7,7 +7,7 @@ using DindBuild.Tests.Infrastructure;
 namespace DindBuild.Tests.Integration;
 
 /// <summary>The lifecycle against a real host engine, checked through the docker CLI.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class DindSessionTests(EngineFixture engine)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

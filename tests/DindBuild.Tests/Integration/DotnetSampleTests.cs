@@ -8,7 +8,7 @@ namespace DindBuild.Tests.Integration;
 /// reused), xunit tests writing JUnit and TRX, and a Testcontainers test that starts a helper
 /// container. Reports are read from the exported files; leftovers are checked with the docker CLI.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume cache)
 {
     private const string Context = "samples/dotnet-app";

@@ -39,6 +39,51 @@ public sealed class EngineFingerprintTests(EngineFingerprintTests.Checkout check
     }
 
     /// <summary>A copy of what build.sh reads (and a sample, the docs, a tests folder), with its engine built once.</summary>
+    /// <summary>
+    /// Issue 17 item 2: Cake's compiled script is kept (a run does not compile build.cake again) in a directory keyed by
+    /// what it is compiled from, so an edited script or engine is compiled anew, never run stale.
+    /// </summary>
+    [Fact]
+    public async Task The_compiled_script_is_reused_and_compiled_anew_when_the_script_or_the_engine_changes()
+    {
+        var first = await checkout.HelpAsync();
+        Assert.True(first.ExitCode == 0, first.Output);
+        var compiled = CompiledScripts();
+        Assert.NotEmpty(compiled);
+        var written = compiled.ToDictionary(path => path, File.GetLastWriteTimeUtc);
+
+        var again = await checkout.HelpAsync();
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Equal(written, CompiledScripts().ToDictionary(path => path, File.GetLastWriteTimeUtc));
+
+        // A task added to build.cake shows up at once: the script was compiled anew, in a cache of its own.
+        var probe = "probe-" + Guid.NewGuid().ToString("N")[..8];
+        var script = checkout.Combine("build", "build.cake");
+        var lines = (await File.ReadAllLinesAsync(script, TestContext.Current.CancellationToken)).ToList();
+        lines.Insert(lines.FindLastIndex(line => line.StartsWith("DindRecipe.Run(", StringComparison.Ordinal)), $"Task(\"ProbeTask\").Description(\"{probe}\");");
+        await File.WriteAllLinesAsync(script, lines, TestContext.Current.CancellationToken);
+        var edited = await checkout.HelpAsync();
+        Assert.True(edited.ExitCode == 0, edited.Output);
+        Assert.Contains(probe, edited.Output, StringComparison.Ordinal);
+        var afterScript = CompiledScripts();
+        Assert.NotEmpty(afterScript.Except(written.Keys));
+
+        // The script references the locally built engine by path: an engine change is a new cache too.
+        await File.AppendAllTextAsync(checkout.Combine("src", "DindBuild", "IO", "StateDirectory.cs"), $"\n// edited by a test {Guid.NewGuid():N}\n", TestContext.Current.CancellationToken);
+        var rebuilt = await checkout.HelpAsync();
+        Assert.True(rebuilt.ExitCode == 0, rebuilt.Output);
+        Assert.NotEmpty(CompiledScripts().Except(afterScript));
+    }
+
+    private List<string> CompiledScripts()
+    {
+        var cache = checkout.Combine(".dindbuild", "cake", "cache");
+        return Directory.Exists(cache)
+            ? Directory.EnumerateDirectories(cache).Where(directory => File.Exists(Path.Combine(directory, ".complete")))
+                .SelectMany(directory => Directory.EnumerateFiles(directory, "*.dll")).Order().ToList()
+            : [];
+    }
+
     public sealed class Checkout : IAsyncLifetime
     {
         private readonly TempDirectory _root = new("dindbuild-fingerprint");

@@ -4,7 +4,7 @@ using DindBuild.Tests.Infrastructure;
 namespace DindBuild.Tests.Integration;
 
 /// <summary>External mode with a local engine also answering: resources live, and are removed, on the external daemon only.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed partial class ExternalModeTests(EngineFixture engine)
 {
     [Fact]

@@ -8,7 +8,7 @@ namespace DindBuild.Tests.Integration;
 /// host socket (dood), (b) a job container using a DinD "service" on a network as <c>docker</c>
 /// (external, TLS: the GitLab pattern), (c) DindTest inside a DinD container (depth 2).
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class InContainerTests(EngineFixture engine)
 {
     private const string JobImage = "dindbuild/dind:trixie";

@@ -7,7 +7,7 @@ namespace DindBuild.Tests.Integration;
 /// start is a remapped uid as the DinD container's kernel view shows it, and root in an inner
 /// container cannot open a host-global sysctl — not even with the powers the socket policy refuses.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class InnerUsernsTests(EngineFixture engine)
 {
     /// <summary>The test container starts a long-lived container through its Docker socket (the image has no docker CLI, so Python speaks HTTP).</summary>

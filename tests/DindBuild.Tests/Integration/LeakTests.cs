@@ -53,9 +53,7 @@ public sealed class LeakTests(EngineFixture engine)
         Assert.Contains($"dindbuild-{live}", await DockerCli.OutputAsync(["ps", "--format", "{{.Names}}"]), StringComparison.Ordinal);
         Assert.False(liveRun.IsCompleted, "the live session's build ended early");
 
-        await RunningBuild.InterruptOwnerOfAsync($"dindbuild-{live}");
-        var liveResult = await liveRun;
-        Assert.Equal(130, liveResult.ExitCode);
+        await RunningBuild.InterruptAsync(liveRun, $"dindbuild-{live}");
         Assert.Empty(await DockerCli.LabelledResourcesAsync(live));
     }
 
@@ -140,8 +138,7 @@ public sealed class LeakTests(EngineFixture engine)
         Assert.All(others, session => Assert.DoesNotContain(session, log, StringComparison.Ordinal));
         Assert.DoesNotContain("Reaped", log, StringComparison.Ordinal);
 
-        await RunningBuild.InterruptOwnerOfAsync($"dindbuild-{first}");
-        Assert.Equal(130, (await running).ExitCode);
+        await RunningBuild.InterruptAsync(running, $"dindbuild-{first}");
         Assert.Empty(Directory.EnumerateFiles(artifacts.Path, "*.lock", SearchOption.AllDirectories));
     }
 

@@ -9,7 +9,7 @@ using DindBuild.Tls;
 namespace DindBuild.Tests.Integration;
 
 /// <summary>The attacks the security model claims to stop, tried for real against a DinD daemon.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class SecurityTests(EngineFixture engine)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

@@ -8,7 +8,7 @@ namespace DindBuild.Tests.Integration;
 /// Issue 13 item 2, on a real image: DindBuild's state (.dindbuild/) and the artifacts directory never land in an image,
 /// with no .dockerignore at all. The image is built in dood mode (on the host engine) and inspected with the docker CLI.
 /// </summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineCollection.Isolated)]
 public sealed class StateOutsideContextTests(EngineFixture engine)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
