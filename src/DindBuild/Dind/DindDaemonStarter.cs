@@ -86,6 +86,14 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
 
     private async Task<DindDaemon> StartWithProfileAsync(string sessionId, string image, PrivilegeProfile requested, string dataVolume, string socketDirectory, string network, DindOptions options, CancellationToken cancellationToken)
     {
+        var memory = requested == PrivilegeProfile.Auto && options.PrivilegeMemoryDirectory is { } directory ? new PrivilegeMemory(directory, log) : null;
+        if (memory is not null && await memory.RefusedAsync(host, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            // Asking again would cost a refused create on every run; a new engine or version is asked again.
+            log.Information("This host engine refused --privileged before: {Reason}; using the 'capabilities' profile ('--privilege privileged' asks it again)", refusal);
+            requested = PrivilegeProfile.Capabilities;
+        }
+
         var profile = requested == PrivilegeProfile.Auto ? PrivilegeProfile.Privileged : requested;
         try
         {
@@ -94,6 +102,11 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         catch (DockerOperationException ex) when (requested == PrivilegeProfile.Auto)
         {
             log.Warning("The runtime refused a --privileged DinD container ({Reason}); falling back to the 'capabilities' profile", ex.EngineMessage);
+            if (memory is not null)
+            {
+                await memory.RememberRefusalAsync(host, ex.EngineMessage, cancellationToken).ConfigureAwait(false);
+            }
+
             return await CreateAndStartAsync(new DindDaemon("", SessionNames.DindContainer(sessionId), image, PrivilegeProfile.Capabilities, dataVolume, socketDirectory, network), options, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerOperationException ex)

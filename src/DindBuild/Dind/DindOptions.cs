@@ -21,6 +21,9 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>How long to wait for another daemon to release the cache volume.</summary>
     public TimeSpan CacheWait { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Where what the host engine said to <c>--privileged</c> is remembered (see <see cref="PrivilegeMemory"/>); null: ask every time.</summary>
+    public string? PrivilegeMemoryDirectory { get; init; }
+
     /// <summary>When the cache stays busy: true runs on an ephemeral data root, false fails.</summary>
     public bool CacheFallbackToEphemeral { get; init; } = true;
 }

@@ -72,6 +72,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             DaemonArguments = options.DaemonArguments,
             DataRootInMemory = options.DataRootInMemory,
             InnerUserns = userns.Try,
+            PrivilegeMemoryDirectory = Path.Combine(IO.StateDirectory.For(options.RepositoryRoot), "engines"),
         };
         var starter = Starter(host);
         _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken).ConfigureAwait(false);

@@ -38,6 +38,8 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
     /// <summary>What <c>docker info</c> says the daemon's ID is: another one means another daemon (an engine reset, another service).</summary>
     public string DaemonId { get; set; } = "FAKE";
 
+    public string ServerVersion { get; set; } = "28.5.1";
+
     /// <summary>The images <c>docker import</c> made, by name.</summary>
     public List<string> Imported { get; } = [];
 
@@ -112,7 +114,7 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
     async Task<EngineVersion> IDockerSystem.GetVersionAsync(CancellationToken cancellationToken)
     {
         await Call("version", "");
-        return new EngineVersion("28.5.1", "1.51", "1.24", "linux", "amd64");
+        return new EngineVersion(ServerVersion, "1.51", "1.24", "linux", "amd64");
     }
 
     async Task<EngineInfo> IDockerSystem.GetInfoAsync(CancellationToken cancellationToken)
