@@ -72,6 +72,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             DaemonArguments = options.DaemonArguments,
             DataRootInMemory = options.DataRootInMemory,
             InnerUserns = userns.Try,
+            ExtraCa = options.ExtraCaCertificates,
         };
         var starter = Starter(host);
         _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken).ConfigureAwait(false);
