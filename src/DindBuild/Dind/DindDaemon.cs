@@ -22,6 +22,9 @@ public sealed record DindDaemon(
     /// <summary>The server's certificate and key, under <see cref="SocketDirectory"/>: the container sees them the moment they are written.</summary>
     public const string ServerCertificateSubdirectory = "server";
 
+    /// <summary>The extra CA bundle for the daemon's pulls (<c>--extra-ca-cert</c>), under <see cref="SocketDirectory"/>.</summary>
+    public const string CaSubdirectory = "ca";
+
     /// <summary>Whether the daemon was started to run its containers in a user namespace (<c>--userns-remap</c>).</summary>
     public bool InnerUserns { get; init; }
 

@@ -65,11 +65,34 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
             Directory.Delete(staleServerCertificates, recursive: true);
         }
 
+        WriteCaBundle(socketDirectory, options.ExtraCa);
         Task<DindDaemon> StartOn(string dataVolume) => StartWithProfileAsync(sessionId, image, requested, dataVolume, socketDirectory, network, options, cancellationToken);
         var daemon = options.CacheVolume is { } cache
             ? await new CacheVolumeStart(host, log).StartAsync(cache, image, options, StartOn, ephemeral: () => CreateEphemeralVolumeAsync(sessionId, options, cancellationToken), cancellationToken).ConfigureAwait(false)
             : await StartOn(await CreateEphemeralVolumeAsync(sessionId, options, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         return options.Tls ? await SecureAsync(daemon, options, cancellationToken).ConfigureAwait(false) : daemon;
+    }
+
+    /// <summary>
+    /// Through the bind-mounted private directory, like the server certificate: the entry script points dockerd's
+    /// SSL_CERT_DIR at it before dockerd starts (Go reads the system store once, at the first TLS connection).
+    /// </summary>
+    private void WriteCaBundle(string socketDirectory, Trust.CaBundle extraCa)
+    {
+        var directory = Path.Combine(socketDirectory, DindDaemon.CaSubdirectory);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        if (extraCa.IsEmpty)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(directory);
+        extraCa.WriteTo(Path.Combine(directory, "dindbuild-extra-ca.crt"));
+        log.Information("The DinD daemon trusts {Count} extra CA certificate(s) for its pulls (dockerd's SSL_CERT_DIR adds {Directory} to its system store)", extraCa.Count, DindContainerSpecs.CaDirectoryInContainer);
     }
 
     private async Task<string> CreateEphemeralVolumeAsync(string sessionId, DindOptions options, CancellationToken cancellationToken)
@@ -197,7 +220,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
     private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments, options.InnerUserns);
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty);
         // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
         log.Information("Creating DinD container {Name}", spec.Name);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);

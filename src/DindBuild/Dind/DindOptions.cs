@@ -9,6 +9,9 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>Run the daemon's containers in a user namespace (see <see cref="DindContainerSpecs.UsernsRemapFlag"/>).</summary>
     public bool InnerUserns { get; init; }
 
+    /// <summary>CA certificates the daemon trusts for its pulls, besides its image's system store.</summary>
+    public Trust.CaBundle ExtraCa { get; init; } = Trust.CaBundle.Empty;
+
     /// <summary>Extra dockerd flags.</summary>
     public IReadOnlyList<string> DaemonArguments { get; init; } = [];
 

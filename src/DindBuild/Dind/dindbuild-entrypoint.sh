@@ -71,6 +71,15 @@ if [ -n "${DINDBUILD_TLS_DIR:-}" ]; then
 	done
 fi
 
+# Extra CAs (--extra-ca-cert, --trust-host-ca) for the daemon's pulls and BuildKit's: Go's crypto/x509 reads
+# the first default bundle file it finds and then every file in each SSL_CERT_DIR directory, so naming the
+# directory that holds only DindBuild's bundle adds to the system store instead of replacing it; Go's own
+# default directories follow, as they would without the variable.
+if [ -n "${DINDBUILD_CA_DIR:-}" ]; then
+	export SSL_CERT_DIR="$DINDBUILD_CA_DIR:/etc/ssl/certs:/etc/pki/tls/certs"
+	say "trusting the extra CA certificates in $DINDBUILD_CA_DIR (SSL_CERT_DIR=$SSL_CERT_DIR)"
+fi
+
 if command -v docker-init >/dev/null 2>&1; then
 	exec docker-init -- dockerd "$@"
 elif command -v tini >/dev/null 2>&1; then

@@ -73,6 +73,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             DataRootInMemory = options.DataRootInMemory,
             InnerUserns = userns.Try,
             PrivilegeMemoryDirectory = Path.Combine(IO.StateDirectory.For(options.RepositoryRoot), "engines"),
+            ExtraCa = options.ExtraCaCertificates,
         };
         var starter = Starter(host);
         _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken).ConfigureAwait(false);

@@ -75,6 +75,14 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
                 "use '--docker-mode dind' (the default without DOCKER_HOST), or '--inner-userns auto'; a daemon of your own gets '--userns-remap' in its own configuration.");
         }
 
+        if (!context.Options.ExtraCaCertificates.IsEmpty)
+        {
+            context.Log.Information(
+                "Extra CA certificates ({Count}): the {Mode} daemon is not DindBuild's, so its pulls trust what its host trusts (add the CA to that host's store, e.g. /usr/local/share/ca-certificates then update-ca-certificates, and restart dockerd); the test container gets them",
+                context.Options.ExtraCaCertificates.Count,
+                DaemonModes.Name(Kind));
+        }
+
         await OpenAsync(cancellationToken).ConfigureAwait(false);
         var daemon = _daemon!;
         _daemonId = (await daemon.System.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Id;

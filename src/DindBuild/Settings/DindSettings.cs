@@ -129,6 +129,15 @@ public sealed record DindSettings
                 .Where(pair => pair.Length == 2 && Diagnostics.SecretMasker.LooksSecret(pair[0]))
                 .Select(pair => pair[1]));
 
+    /// <summary>
+    /// CA certificates to trust besides the system's (<c>--extra-ca-cert</c>, <c>--trust-host-ca</c>): the DinD daemon's
+    /// pulls and the test container trust them, e.g. a TLS-inspecting proxy's CA. Validated when read.
+    /// </summary>
+    public Trust.CaBundle ExtraCaCertificates { get; init; } = Trust.CaBundle.Empty;
+
+    /// <summary>Whether the host's own CA bundle is part of <see cref="ExtraCaCertificates"/>.</summary>
+    public bool TrustHostCa { get; init; }
+
     /// <summary>The host engine's socket, for the <c>dood</c> mode.</summary>
     public string DockerSocket { get; init; } = Docker.DockerEndpoint.DefaultUnixSocketPath;
 
@@ -216,6 +225,13 @@ public sealed record DindSettings
     public DindSettings WithMountDockerSocket(bool mount) => this with { MountDockerSocket = mount };
 
     public DindSettings WithSocketPolicy(TestSocketPolicy policy) => this with { SocketPolicy = policy };
+
+    public DindSettings WithExtraCaCertificates(Trust.CaBundle certificates) => this with { ExtraCaCertificates = ExtraCaCertificates.Add(certificates) };
+
+    public DindSettings WithTrustHostCa(Trust.CaBundle hostBundle) => this with { TrustHostCa = true, ExtraCaCertificates = ExtraCaCertificates.Add(hostBundle) };
+
+    /// <summary>A path the user gave, relative to the repository root unless absolute.</summary>
+    internal string ResolvePath(string path) => Resolve(path);
 
     private string Resolve(string path) => Path.GetFullPath(Path.Combine(RepositoryRoot, path));
 

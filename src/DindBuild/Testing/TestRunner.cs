@@ -29,12 +29,17 @@ internal sealed class TestRunner(IDockerEngine engine, ILogger log)
         {
             Name = name,
             Command = request.Command is null ? null : ["sh", "-c", request.Command],
-            Environment = request.Environment,
+            Environment = request.ExtraCa.IsEmpty ? request.Environment : Trust.TestContainerTrust.WithVariables(request.Environment),
             Labels = SessionLabels.For(request.SessionId, "tests", request.Owner),
             Mounts = [new MountSpec(MountKind.Volume, request.ArtifactsVolume, request.ArtifactsPath)],
         };
 
         var id = await CreateAsync(spec, request, cancellationToken).ConfigureAwait(false);
+        if (!request.ExtraCa.IsEmpty)
+        {
+            await Trust.TestContainerTrust.InstallAsync(engine.Containers, id, request.ExtraCa, log, cancellationToken).ConfigureAwait(false);
+        }
+
         var tail = new Queue<string>();
         var clock = Stopwatch.StartNew();
         try
@@ -152,4 +157,7 @@ internal sealed record TestRunRequest(
     public string? WithoutSocket { get; init; }
 
     public string Owner { get; init; } = ProcessOwner.Current;
+
+    /// <summary>CA certificates the test container trusts besides its image's own (see <see cref="Trust.TestContainerTrust"/>).</summary>
+    public Trust.CaBundle ExtraCa { get; init; } = Trust.CaBundle.Empty;
 }

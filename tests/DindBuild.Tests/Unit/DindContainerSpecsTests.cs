@@ -9,6 +9,17 @@ namespace DindBuild.Tests.Unit;
 public sealed class DindContainerSpecsTests
 {
     [Fact]
+    public void Extra_CAs_point_the_entry_script_at_their_own_directory_under_the_shared_socket_directory()
+    {
+        var with = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Privileged, "data", "/tmp/sock", "net", tls: true, extraCa: true);
+        var without = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Privileged, "data", "/tmp/sock", "net", tls: true);
+
+        Assert.Contains("DINDBUILD_CA_DIR=/run/dindbuild/ca", with.Environment);
+        Assert.DoesNotContain(without.Environment, variable => variable.StartsWith("DINDBUILD_CA_DIR=", StringComparison.Ordinal));
+        Assert.Contains("SSL_CERT_DIR=\"$DINDBUILD_CA_DIR:/etc/ssl/certs:/etc/pki/tls/certs\"", EntrypointScript.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Privileged_is_what_docker_dind_documents()
     {
         var spec = DindContainerSpecs.For("s1", "docker:dind", PrivilegeProfile.Privileged, "data", "/tmp/sock", "net", tls: true);

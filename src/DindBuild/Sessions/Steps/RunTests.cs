@@ -52,6 +52,7 @@ public sealed partial class DindSession
             DaemonSocketRequired = socket.Required,
             WithoutSocket = socket.WithoutSocket,
             Owner = _services.Owner,
+            ExtraCa = Options.ExtraCaCertificates,
         };
         if (socket.Warning is { } warning)
         {
