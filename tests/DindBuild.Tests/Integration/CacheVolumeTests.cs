@@ -91,7 +91,7 @@ public sealed class CacheVolumeTests(EngineFixture engine)
             Assert.Equal(5, refused.ExitCode);
             Assert.Contains($"The cache volume {cache} is in use by another daemon", refused.Output, StringComparison.Ordinal);
             Assert.Contains("another run is starting a daemon on it", refused.Output, StringComparison.Ordinal);
-            await DockerCli.OutputAsync(["rm", "-f", $"dindbuild-cache-lock-{cache}"]);
+            await DockerCli.OutputAsync(["rm", "-f", "-v", $"dindbuild-cache-lock-{cache}"]);
 
             // Left by a killed run on this host: its pid names no process.
             await CreateLockAsync(cache, $"{Environment.MachineName}:{int.MaxValue - 7}:1");
@@ -104,7 +104,7 @@ public sealed class CacheVolumeTests(EngineFixture engine)
         }
         finally
         {
-            await DockerCli.RunAsync(["rm", "-f", $"dindbuild-cache-lock-{cache}"]);
+            await DockerCli.RunAsync(["rm", "-f", "-v", $"dindbuild-cache-lock-{cache}"]);
             await DockerCli.RunAsync(["volume", "rm", "-f", cache]);
         }
     }
