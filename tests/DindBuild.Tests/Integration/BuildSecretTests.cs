@@ -120,6 +120,39 @@ public sealed class BuildSecretTests(EngineFixture engine)
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
     }
 
+    [Fact]
+    public async Task The_session_answers_the_daemons_health_checks_through_a_long_step_and_is_asked_only_for_the_mounted_ids()
+    {
+        engine.RequireEngine();
+        using var context = new TempDirectory();
+        await File.WriteAllTextAsync(context.Combine("Dockerfile"), $"FROM dindbuild/python:trixie\nRUN --mount=type=secret,id=used,required=true echo {Guid.NewGuid():N} && sleep 12 && test -s /run/secrets/used\n", Cancel);
+        var tag = $"dindbuild-test-session:{Guid.NewGuid():N}"[..40];
+        var messages = new List<DindBuild.Docker.ProgressMessage>();
+        var endpoint = DindBuild.Docker.DockerEndpoint.DefaultUnixSocket;
+        var session = await DindBuild.ImageBuild.Session.BuildSession.OpenAsync(endpoint, [new("used", "u-value"u8.ToArray()), new("unused", "x-value"u8.ToArray())], Cancel);
+        try
+        {
+            await using (session)
+            {
+                using var tar = new MemoryStream();
+                await DindBuild.ImageBuild.BuildContextArchive.WriteAsync(context.Path, "Dockerfile", tar, Cancel);
+                tar.Position = 0;
+                var spec = new DindBuild.Docker.ImageBuildSpec(tag, "Dockerfile") { Builder = DindBuild.Docker.BuilderKind.BuildKit };
+                await DindBuild.ImageBuild.Session.SessionBuildRequest.SendAsync(endpoint, spec, session.Id, tar, messages.Add, Cancel);
+            }
+
+            Assert.DoesNotContain(messages, message => message.Error is not null);
+            Assert.Equal(["used"], session.Services.SecretsAsked);
+            Assert.True(session.Services.HealthChecks >= 1, $"{session.Services.HealthChecks} health checks during a 12 s step");
+            Assert.Null(session.Failure);
+            TestContext.Current.TestOutputHelper?.WriteLine($"session opened in {session.OpenTime.TotalMilliseconds:0.0} ms; {session.Services.HealthChecks} health checks in the build");
+        }
+        finally
+        {
+            await DockerCli.RunAsync(["image", "rm", "-f", tag]);
+        }
+    }
+
     /// <summary>One build's context, secrets (an env= one and a src= one, random values) and artifacts directory.</summary>
     private sealed class SecretBuild : IDisposable
     {
