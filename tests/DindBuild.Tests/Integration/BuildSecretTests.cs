@@ -58,17 +58,7 @@ public sealed class BuildSecretTests(EngineFixture engine)
     {
         engine.RequireEngine();
         await using var harness = new Harness();
-        var sockets = harness.PrivateDirectory("external");
-        var service = $"dindbuild-{harness.Id}-external";
-        var started = await harness.RunAsync(service,
-        [
-            .. Harness.DindFlags, "-v", $"{harness.EntrypointFile}:/dindbuild-entrypoint.sh:ro", "-v", $"{sockets}:/run/external",
-            "--entrypoint", "/bin/sh", "dindbuild/dind:trixie", "/dindbuild-entrypoint.sh",
-            "--host=unix:///var/run/docker.sock", "--host=unix:///run/external/docker.sock",
-        ]);
-        Assert.True(started.ExitCode == 0, started.StandardError);
-        var externalHost = $"unix://{sockets}/docker.sock";
-        await Harness.WaitUntilAsync(service, () => DockerCli.RunAsync(["version"], externalHost), TimeSpan.FromSeconds(60));
+        var (externalHost, _) = await ExternalDaemon.StartAsync(harness);
         using var build = new SecretBuild();
         var environment = new Dictionary<string, string?>(build.Environment) { ["DOCKER_HOST"] = externalHost };
 
@@ -145,6 +135,7 @@ public sealed class BuildSecretTests(EngineFixture engine)
             Assert.Equal(["used"], session.Services.SecretsAsked);
             Assert.True(session.Services.HealthChecks >= 1, $"{session.Services.HealthChecks} health checks during a 12 s step");
             Assert.Null(session.Failure);
+            Assert.Empty(session.Services.OtherMethods);
             TestContext.Current.TestOutputHelper?.WriteLine($"session opened in {session.OpenTime.TotalMilliseconds:0.0} ms; {session.Services.HealthChecks} health checks in the build");
         }
         finally

@@ -35,6 +35,7 @@ public sealed class Http2SessionServerTests
         Assert.Contains("secret%20absent%20not%20found", missing.StatusMessage, StringComparison.Ordinal);
         Assert.Equal(["token", "absent"], peer.Services.SecretsAsked);
         Assert.Equal(1, peer.Services.HealthChecks);
+        Assert.Equal(["/moby.filesync.v1.Auth/Credentials"], peer.Services.OtherMethods);
     }
 
     [Fact]

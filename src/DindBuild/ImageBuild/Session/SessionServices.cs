@@ -19,6 +19,7 @@ internal sealed class SessionServices(IReadOnlyList<BuildSecret> secrets)
 
     private int _healthChecks;
     private readonly List<string> _secretsAsked = [];
+    private readonly List<string> _otherMethods = [];
 
     public int HealthChecks => _healthChecks;
 
@@ -34,12 +35,37 @@ internal sealed class SessionServices(IReadOnlyList<BuildSecret> secrets)
         }
     }
 
+    /// <summary>Methods the daemon called that are not served (answered UNIMPLEMENTED), at most the first 20.</summary>
+    public IReadOnlyList<string> OtherMethods
+    {
+        get
+        {
+            lock (_otherMethods)
+            {
+                return [.. _otherMethods];
+            }
+        }
+    }
+
     public GrpcResult Call(string path, ReadOnlySpan<byte> request) => path switch
     {
         HealthCheck => Health(),
         GetSecret => Secret(request),
-        _ => GrpcResult.Fail(GrpcResult.Unimplemented, $"unknown method {path}"),
+        _ => Unimplemented(path),
     };
+
+    private GrpcResult Unimplemented(string path)
+    {
+        lock (_otherMethods)
+        {
+            if (_otherMethods.Count < 20)
+            {
+                _otherMethods.Add(path);
+            }
+        }
+
+        return GrpcResult.Fail(GrpcResult.Unimplemented, $"unknown method {path}");
+    }
 
     private GrpcResult Health()
     {
