@@ -47,7 +47,7 @@ internal sealed class BuilderBenchmarks(DindSettings settings, ILogger log)
         await pipeline.SeedImagesAsync(cancellationToken).ConfigureAwait(false);
         using var daemon = DockerEngine.Connect(pipeline.OwnDaemonEndpoint ?? throw new InvalidOperationException("no DinD daemon"));
 
-        List<double> coldKit = [], coldClassic = [], warmKit = [], warmClassic = [];
+        List<double> coldKit = [], coldClassic = [], warmKit = [], warmClassic = [], warmSession = [];
         for (var round = 0; round <= iterations; round++)
         {
             // Round 0 warms the daemon and the JIT and is not counted; each round builds a new ROUND cold, then again warm.
@@ -56,10 +56,16 @@ internal sealed class BuilderBenchmarks(DindSettings settings, ILogger log)
                 var arg = $"{builder}-{round}-{Guid.NewGuid():N}";
                 var cold = await BuildAsync(daemon, context.PathOf(""), builder, arg, cancellationToken).ConfigureAwait(false);
                 var warm = await BuildAsync(daemon, context.PathOf(""), builder, arg, cancellationToken).ConfigureAwait(false);
+                // The same warm build with a build secret: the BuildKit session opened for it is the only difference.
+                var withSession = builder == BuilderKind.BuildKit ? await BuildAsync(daemon, context.PathOf(""), builder, arg, cancellationToken, [new BuildSecret("bench", "bench-value"u8.ToArray())]).ConfigureAwait(false) : 0;
                 if (round > 0)
                 {
                     (builder == BuilderKind.BuildKit ? coldKit : coldClassic).Add(cold);
                     (builder == BuilderKind.BuildKit ? warmKit : warmClassic).Add(warm);
+                    if (builder == BuilderKind.BuildKit)
+                    {
+                        warmSession.Add(withSession);
+                    }
                 }
             }
         }
@@ -70,14 +76,15 @@ internal sealed class BuilderBenchmarks(DindSettings settings, ILogger log)
         [
             new("BuildImage with BuildKit, cold (RUN and later steps run)", "s", coldKit, "the classic builder, same context and daemon", coldClassic, RatioKind.Time, "report", _ => true),
             new("BuildImage with BuildKit, warm (every step cached)", "s", warmKit, "the classic builder, same context and daemon", warmClassic, RatioKind.Time, "report", _ => true),
+            new("BuildImage with BuildKit and a build secret, warm (session opened)", "s", warmSession, "the same warm build without a session", warmKit, RatioKind.Time, "≤ 1.5×", ratio => ratio <= 1.5),
             new($"Decoding BuildKit progress into log lines ({count} messages)", "s", decode, "the build that streamed them", build, RatioKind.Time, "≤ 0.05×", ratio => ratio <= 0.05),
             new($"Decoding BuildKit progress into log lines ({count} messages)", "s", decode, "only reading their JSON lines", jsonOnly, RatioKind.Time, "report", _ => true),
         ];
     }
 
-    private async Task<double> BuildAsync(IDockerEngine daemon, string context, BuilderKind builder, string round, CancellationToken cancellationToken)
+    private async Task<double> BuildAsync(IDockerEngine daemon, string context, BuilderKind builder, string round, CancellationToken cancellationToken, System.Collections.Immutable.ImmutableArray<BuildSecret> secrets = default)
     {
-        var spec = new ImageBuildSpec("dindbuild-bench-builders:latest", "Dockerfile") { Builder = builder, BuildArgs = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("ROUND", round) };
+        var spec = new ImageBuildSpec("dindbuild-bench-builders:latest", "Dockerfile") { Builder = builder, BuildArgs = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("ROUND", round), Secrets = secrets.IsDefault ? [] : secrets };
         var clock = Stopwatch.StartNew();
         await new ImageBuilder(daemon, _quiet, Diagnostics.ProgressReporter.Plain(_quiet, TimeSpan.FromHours(1))).BuildAsync(context, spec, cancellationToken).ConfigureAwait(false);
         return clock.Elapsed.TotalSeconds;

@@ -3,7 +3,7 @@ using Docker.DotNet.Models;
 
 namespace DindBuild.Docker;
 
-internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
+internal sealed class DockerDotNetImages(DockerClient client, DockerEndpoint endpoint) : IDockerImages
 {
     public async Task<ImageSummary?> InspectAsync(string name, CancellationToken cancellationToken)
     {
@@ -51,6 +51,12 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
             Remove = true,
             ForceRemove = true,
         };
+        if (spec.Builder == BuilderKind.BuildKit && !spec.Secrets.IsEmpty)
+        {
+            await BuildWithSessionAsync(spec, context, onMessage, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (spec.Builder == BuilderKind.BuildKit)
         {
             parameters.Version = "2";
@@ -111,6 +117,30 @@ internal sealed class DockerDotNetImages(DockerClient client) : IDockerImages
         await using (stream.ConfigureAwait(false))
         {
             await BuildMessageStream.ReadAsync(stream, onMessage, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Secrets need BuildKit's client session: opened for this build only, it serves them to the daemon from this
+    /// process's memory while the build runs, and is closed when the build's stream ends.
+    /// </summary>
+    private async Task BuildWithSessionAsync(ImageBuildSpec spec, Stream context, Action<ProgressMessage> onMessage, CancellationToken cancellationToken)
+    {
+        var session = await ImageBuild.Session.BuildSession.OpenAsync(endpoint, spec.Secrets, cancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            try
+            {
+                await ImageBuild.Session.SessionBuildRequest.SendAsync(endpoint, spec, session.Id, context, onMessage, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Said as a build line, so that it sits next to the step that could not get its secret.
+                if (session.Failure is { } failure)
+                {
+                    onMessage(new ProgressMessage($"The BuildKit session ended early: {failure}\n", null));
+                }
+            }
         }
     }
 

@@ -15,7 +15,7 @@ public sealed class DockerEngine : IDockerEngine
         _client = client;
         System = new DockerDotNetSystem(client);
         Containers = new DockerDotNetContainers(client);
-        Images = new DockerDotNetImages(client);
+        Images = new DockerDotNetImages(client, endpoint);
         Volumes = new DockerDotNetVolumes(client);
         Networks = new DockerDotNetNetworks(client);
     }

@@ -14,6 +14,9 @@ public sealed record ImageBuildSpec(string Tag, string Dockerfile)
     /// <summary>Credentials for pulling base images during the build (the classic builder's; BuildKit without a client session has no way to take them).</summary>
     public ImmutableArray<Settings.RegistryCredential> RegistryCredentials { get; init; } = [];
 
+    /// <summary>Secrets for <c>RUN --mount=type=secret</c> (BuildKit only): served over a BuildKit session opened for this build.</summary>
+    public ImmutableArray<BuildSecret> Secrets { get; init; } = [];
+
     /// <summary>Which of the daemon's builders runs the build (<c>docker build</c> with <c>DOCKER_BUILDKIT=1</c> or <c>0</c>).</summary>
     public BuilderKind Builder { get; init; } = BuilderKind.Classic;
 }

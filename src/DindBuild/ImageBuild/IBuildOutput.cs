@@ -41,7 +41,7 @@ internal sealed record DockerfileSource(string Path, string DisplayPath, string 
             .FirstOrDefault();
 
     /// <summary>The one error shape of a failed build: at FILE:LINE (the step): the daemon's error; evidence; how to reproduce it.</summary>
-    public DindBuildException BuildFailed(string? step, int? line, string error, string evidence, Exception? inner)
+    public DindBuildException BuildFailed(string? step, int? line, string error, string evidence, Exception? inner, string? fix = null)
     {
         var where = (line, step) switch
         {
@@ -55,7 +55,7 @@ internal sealed record DockerfileSource(string Path, string DisplayPath, string 
             FailureKind.BuildFailed,
             $"The image build failed{where}: {error}",
             source + evidence,
-            $"fix the failing step in {RelativeToContext}; 'docker build -f {RelativeToContext} {ContextDirectory}' reproduces it outside DindBuild.",
+            fix ?? $"fix the failing step in {RelativeToContext}; 'docker build -f {RelativeToContext} {ContextDirectory}' reproduces it outside DindBuild.",
             inner)
         {
             Location = line is { } number2 ? new SourceLocation(Path, number2) : null,

@@ -29,6 +29,8 @@ public static class DindParameters
             s => s.ImageTag, (s, v) => s.WithImageTag(NonEmpty(v))),
         new("build-arg", "Build argument NAME=VALUE (repeatable)",
             _ => "(none)", (s, v) => ParameterValues.NameValue(v) is var (name, value) ? s.WithBuildArg(name, value) : s) { Repeatable = true },
+        new("build-secret", "Secret for RUN --mount=type=secret,id=ID: id=ID,env=VAR or id=ID,src=FILE (repeatable; BuildKit only; never in the image, its history or the logs)",
+            _ => "(none)", (s, v) => s.WithBuildSecret(BuildSecretSource.Parse(v, s.RepositoryRoot))) { Repeatable = true },
         new("builder", $"Which builder builds the image: {ParameterValues.Names<BuilderChoice>()} (auto = BuildKit where the daemon has it, else classic)",
             s => s.Builder.ToString().ToLowerInvariant(), (s, v) => s.WithBuilder(ParameterValues.Enum<BuilderChoice>(v))),
         new("target-stage", "Dockerfile stage to build (docker build --target)",

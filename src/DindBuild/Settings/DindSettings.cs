@@ -121,9 +121,13 @@ public sealed record DindSettings
     /// <summary>Credentials the session daemon uses to pull base images (from DOCKER_AUTH_CONFIG or the parameter).</summary>
     public ImmutableArray<RegistryCredential> RegistryCredentials { get; init; } = [];
 
-    /// <summary>Values masked in every log line and error: registry credentials, and test environment values whose names look secret.</summary>
+    /// <summary>Secrets for <c>RUN --mount=type=secret,id=ID</c> (BuildKit), by where their values come from.</summary>
+    public ImmutableArray<BuildSecretSource> BuildSecrets { get; init; } = [];
+
+    /// <summary>Values masked in every log line and error: registry credentials, build secrets, and test environment values whose names look secret.</summary>
     public IEnumerable<string> Secrets =>
         RegistryCredentials.SelectMany(credential => credential.SecretValues())
+            .Concat(BuildSecrets.SelectMany(secret => secret.MaskedValues(Environment.GetEnvironmentVariable)))
             .Concat(TestEnvironment
                 .Select(pair => pair.Split('=', 2))
                 .Where(pair => pair.Length == 2 && Diagnostics.SecretMasker.LooksSecret(pair[0]))
@@ -167,6 +171,12 @@ public sealed record DindSettings
     public DindSettings WithImageTag(string tag) => this with { ImageTag = tag };
 
     public DindSettings WithBuildArg(string name, string value) => this with { BuildArgs = BuildArgs.SetItem(name, value) };
+
+    /// <exception cref="FormatException">The id is already taken by another --build-secret.</exception>
+    public DindSettings WithBuildSecret(BuildSecretSource secret) =>
+        BuildSecrets.Any(existing => existing.Id == secret.Id)
+            ? throw new FormatException($"the secret id '{secret.Id}' is given twice; each --build-secret needs its own id")
+            : this with { BuildSecrets = BuildSecrets.Add(secret) };
 
     public DindSettings WithTargetStage(string? stage) => this with { TargetStage = stage };
 

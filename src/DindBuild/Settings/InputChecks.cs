@@ -44,6 +44,7 @@ internal static class InputChecks
 
     private static void CheckBuild(DindSettings settings, List<InputProblem> problems)
     {
+        CheckBuildSecrets(settings, problems);
         var context = settings.ContextDirectory;
         if (!Directory.Exists(context))
         {
@@ -85,6 +86,26 @@ internal static class InputChecks
         if (settings.TargetStage is { } target)
         {
             CheckTargetStage(dockerfile, target, problems);
+        }
+    }
+
+    /// <summary>Every secret's source must be readable now; the classic builder cannot take secrets at all.</summary>
+    private static void CheckBuildSecrets(DindSettings settings, List<InputProblem> problems)
+    {
+        if (!settings.BuildSecrets.IsEmpty && settings.Builder == BuilderChoice.Classic)
+        {
+            problems.Add(new(
+                "--builder classic cannot pass build secrets: only BuildKit serves RUN --mount=type=secret.",
+                string.Join('\n', settings.BuildSecrets.Select(secret => secret.Describe())),
+                "use '--builder buildkit' or 'auto' (the default), or drop the --build-secret parameters."));
+        }
+
+        foreach (var secret in settings.BuildSecrets)
+        {
+            if (secret.Problem(Environment.GetEnvironmentVariable) is { } problem)
+            {
+                problems.Add(new($"The build secret '{secret.Id}' cannot be read: {problem}.", secret.Describe(), BuildSecretSource.Fix));
+            }
         }
     }
 

@@ -12,18 +12,8 @@ public sealed partial class ExternalModeTests(EngineFixture engine)
     {
         engine.RequireEngine();
         await using var harness = new Harness();
-        var sockets = harness.PrivateDirectory("external");
-        var service = $"dindbuild-{harness.Id}-external";
-        var started = await harness.RunAsync(service,
-        [
-            .. Harness.DindFlags, "-v", $"{harness.EntrypointFile}:/dindbuild-entrypoint.sh:ro", "-v", $"{sockets}:/run/external",
-            "--entrypoint", "/bin/sh", "dindbuild/dind:trixie", "/dindbuild-entrypoint.sh",
-            "--host=unix:///var/run/docker.sock", "--host=unix:///run/external/docker.sock",
-        ]);
-        Assert.True(started.ExitCode == 0, started.StandardError);
-        var externalHost = $"unix://{sockets}/docker.sock";
+        var (externalHost, service) = await ExternalDaemon.StartAsync(harness);
         var external = new Dictionary<string, string?> { ["DOCKER_HOST"] = externalHost };
-        await Harness.WaitUntilAsync(service, () => DockerCli.RunAsync(["version"], externalHost), TimeSpan.FromSeconds(60));
         using var artifacts = new TempDirectory();
         var session = BuildScript.NewSessionId();
 

@@ -81,10 +81,10 @@ internal sealed class BuildKitBuildOutput : IBuildOutput
         {
             var line = VertexLocator.LineOf(_dockerfile.Text, step.Name);
             var output = step.OutputTail.Count == 0 ? "(the step printed nothing)" : string.Join('\n', step.OutputTail.TakeLast(EvidenceLines));
-            return _dockerfile.BuildFailed(step.Name, line, error, $"output of #{step.Number} (last lines):\n{output}", transportFailure);
+            return _dockerfile.BuildFailed(step.Name, line, error, $"output of #{step.Number} (last lines):\n{output}", transportFailure, Session.MissingSecret.FixFor(error));
         }
 
-        return _dockerfile.BuildFailed(null, null, error, "build output (last lines):\n" + string.Join('\n', _tail), transportFailure);
+        return _dockerfile.BuildFailed(null, null, error, "build output (last lines):\n" + string.Join('\n', _tail), transportFailure, Session.MissingSecret.FixFor(error));
     }
 
     private void Line(string text)

@@ -16,6 +16,7 @@ public sealed partial class DindSession
         var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
         var (builder, reason) = BuilderSelection.Resolve(Options.Builder, await daemon.System.GetVersionAsync(cancellationToken).ConfigureAwait(false));
         _log.Information("Builder: {Builder} ({Reason})", BuilderSelection.Name(builder), reason);
+        var secrets = BuildSecrets(builder, reason);
         _steps.Facts = _steps.Facts with { Builder = BuilderSelection.Name(builder) };
         var spec = new ImageBuildSpec(Options.ImageTag, Options.Dockerfile)
         {
@@ -24,8 +25,31 @@ public sealed partial class DindSession
             Labels = SessionLabels.For(Id, "image"),
             RegistryCredentials = Options.RegistryCredentials,
             Builder = builder,
+            Secrets = secrets,
         };
         ImageSummary built = await new ImageBuilder(daemon, _log, displayRoot: Options.RepositoryRoot).BuildAsync(Options.ContextDirectory, spec, cancellationToken, [Options.HostArtifactsDirectory]).ConfigureAwait(false);
         _state = _state with { BuiltImageId = built.Id, BuiltImageTag = Options.ImageTag, BuiltImageSize = built.Size };
     });
+
+    /// <summary>The secrets' values, read now (so a file changed since the run began is read as it is); only BuildKit takes them.</summary>
+    private System.Collections.Immutable.ImmutableArray<BuildSecret> BuildSecrets(BuilderKind builder, string reason)
+    {
+        if (Options.BuildSecrets.IsEmpty)
+        {
+            return [];
+        }
+
+        if (builder != BuilderKind.BuildKit)
+        {
+            throw new Diagnostics.DindBuildException(
+                Diagnostics.FailureKind.BadParameters,
+                $"Build secrets need BuildKit, and the build would use the classic builder ({reason}).",
+                string.Join('\n', Options.BuildSecrets.Select(secret => secret.Describe())),
+                "build on a daemon with BuildKit (Engine 18.09 or later on Linux), or drop the --build-secret parameters.");
+        }
+
+        var secrets = Options.BuildSecrets.Select(source => source.Read(Environment.GetEnvironmentVariable)).ToList();
+        _log.Information("Build secrets (served over a BuildKit session, never written anywhere): {Ids}", string.Join(", ", secrets.Select(secret => secret.Id)));
+        return [.. secrets];
+    }
 }
