@@ -21,6 +21,9 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>How long to wait for another daemon to release the cache volume.</summary>
     public TimeSpan CacheWait { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>BuildKit's garbage-collection target on the cache volume, in bytes (dockerd's <c>builder.gc.defaultKeepStorage</c>).</summary>
+    public long CacheMaxBytes { get; init; } = 20L << 30;
+
     /// <summary>When the cache stays busy: true runs on an ephemeral data root, false fails.</summary>
     public bool CacheFallbackToEphemeral { get; init; } = true;
 }
