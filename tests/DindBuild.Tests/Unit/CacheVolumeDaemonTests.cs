@@ -67,6 +67,36 @@ public sealed class CacheVolumeDaemonTests
         Assert.False(dind.Running);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Only_a_daemon_on_the_cache_volume_is_started_with_the_config_file(bool onCache)
+    {
+        var commands = new List<IReadOnlyList<string>>();
+        _host.OnCreate = spec =>
+        {
+            commands.Add(spec.Command ?? []);
+            return null;
+        };
+        var session = "u" + Guid.NewGuid().ToString("N")[..11];
+        var options = new DindOptions(Tls: false, [], "sysbox-runc") { CacheVolume = onCache ? "cache1" : null, CacheMaxBytes = 1L << 30 };
+        try
+        {
+            await new DindDaemonStarter(_host, Logger.None).StartAsync(session, "dind:fake", PrivilegeProfile.Capabilities, options, TestContext.Current.CancellationToken);
+
+            var dind = Assert.Single(commands, command => command.Contains("--tls=false"));
+            Assert.Equal(onCache, dind.Contains($"--config-file={DindDaemon.SocketDirectoryInContainer}/daemon.json"));
+            Assert.Equal(onCache, File.Exists(Path.Combine(DindBuild.Sessions.SessionNames.PrivateDirectory(session), "daemon.json")));
+        }
+        finally
+        {
+            if (Directory.Exists(DindBuild.Sessions.SessionNames.PrivateDirectory(session)))
+            {
+                Directory.Delete(DindBuild.Sessions.SessionNames.PrivateDirectory(session), recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public void Only_a_cache_volume_counts_not_the_sessions_own_volume_nor_a_tmpfs()
     {
