@@ -31,8 +31,8 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
     /// <summary>Steps log nothing while measured, so log output does not take part in the figures.</summary>
     private readonly ILogger _quiet = Logger.None;
 
-    /// <summary>Only the builder rows (<c>--only builders</c>).</summary>
-    public bool OnlyBuilders { get; init; }
+    /// <summary>Only one group of rows: <c>builders</c> (BuildKit against classic, decoding, cache mounts) or <c>cache-mounts</c>; null for all.</summary>
+    public string? Only { get; init; }
 
     /// <summary>Runs everything, prints the table and writes it as JSON into the artifacts directory.</summary>
     public async Task<IReadOnlyList<BenchmarkResult>> RunAndReportAsync(int iterations, CancellationToken cancellationToken)
@@ -55,9 +55,19 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
             await prepare.PrepareImagesAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        log.Information("Benchmark: BuildKit and the classic builder, decoding BuildKit's progress");
-        results.AddRange(await new BuilderBenchmarks(_settings, log).RunAsync(Math.Max(2, iterations - 2), cancellationToken).ConfigureAwait(false));
-        if (OnlyBuilders)
+        if (Only is null or "builders")
+        {
+            log.Information("Benchmark: BuildKit and the classic builder, decoding BuildKit's progress");
+            results.AddRange(await new BuilderBenchmarks(_settings, log).RunAsync(Math.Max(2, iterations - 2), cancellationToken).ConfigureAwait(false));
+        }
+
+        if (Only is null or "builders" or "cache-mounts")
+        {
+            log.Information("Benchmark: a BuildKit cache mount on the cache volume, cold and warm");
+            results.Add(await new CacheMountBenchmarks(_settings).RunAsync(Math.Max(2, iterations - 3), cancellationToken).ConfigureAwait(false));
+        }
+
+        if (Only is not null)
         {
             return results;
         }

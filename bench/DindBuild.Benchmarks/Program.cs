@@ -72,7 +72,7 @@ using var log = DindLogging.CreateConsoleLogger(
 using var signals = ShutdownSignals.Install(log);
 try
 {
-    await new BenchmarkSuite(settings, log) { OnlyBuilders = line.Only == "builders" }.RunAndReportAsync(settings.BenchmarkRounds, signals.Token).ConfigureAwait(false);
+    await new BenchmarkSuite(settings, log) { Only = line.Only }.RunAndReportAsync(settings.BenchmarkRounds, signals.Token).ConfigureAwait(false);
     return ExitCodes.Success;
 }
 catch (Exception ex)

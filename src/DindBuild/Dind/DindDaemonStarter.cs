@@ -220,7 +220,10 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
     private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, options.DaemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty);
+        var daemonArguments = daemon.DataVolume == options.CacheVolume
+            ? BuilderGcConfig.Apply(daemon.SocketDirectory, options.CacheMaxBytes, options.DaemonArguments, log)
+            : options.DaemonArguments;
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty);
         // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
         log.Information("Creating DinD container {Name}", spec.Name);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,9 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>Where what the host engine said to <c>--privileged</c> is remembered (see <see cref="PrivilegeMemory"/>); null: ask every time.</summary>
     public string? PrivilegeMemoryDirectory { get; init; }
 
+    /// <summary>BuildKit's garbage-collection target on the cache volume, in bytes (dockerd's <c>builder.gc.defaultKeepStorage</c>).</summary>
+    public long CacheMaxBytes { get; init; } = 20L << 30;
+
     /// <summary>When the cache stays busy: true runs on an ephemeral data root, false fails.</summary>
     public bool CacheFallbackToEphemeral { get; init; } = true;
 }

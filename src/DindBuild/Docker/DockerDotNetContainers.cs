@@ -84,6 +84,23 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
         }
     }
 
+    public async Task StopAsync(string id, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // At least a second: a zero WaitBeforeKillSeconds is not sent, and the engine's default (10 s) applies.
+            var seconds = (uint)Math.Max(1, Math.Ceiling(grace.TotalSeconds));
+            await client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            // Gone: stopped as much as it can be.
+        }
+        catch (DockerApiException ex) when (ex.StatusCode is HttpStatusCode.NotFound)
+        {
+        }
+    }
+
     public async Task RemoveAsync(string id, CancellationToken cancellationToken)
     {
         try

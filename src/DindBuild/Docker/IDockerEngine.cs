@@ -42,6 +42,12 @@ public interface IDockerContainers
     /// <summary><c>docker kill</c>; a container that is not running is not an error.</summary>
     Task KillAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <c>docker stop --time N</c>: SIGTERM, then SIGKILL once <paramref name="grace"/> is over; returns when the container
+    /// has stopped. A container that is not running, or is gone, is not an error.
+    /// </summary>
+    Task StopAsync(string id, TimeSpan grace, CancellationToken cancellationToken);
+
     /// <summary><c>docker rm --force --volumes</c>; a container already gone is not an error.</summary>
     Task RemoveAsync(string id, CancellationToken cancellationToken);
 

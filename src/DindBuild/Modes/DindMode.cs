@@ -69,6 +69,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             CacheVolume = options.CacheVolume,
             CacheWait = options.CacheWait,
             CacheFallbackToEphemeral = options.CacheBusyFallsBack,
+            CacheMaxBytes = options.CacheMaxBytes,
             DaemonArguments = options.DaemonArguments,
             DataRootInMemory = options.DataRootInMemory,
             InnerUserns = userns.Try,
@@ -130,6 +131,13 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
         // Never provisions: an engine that is gone holds nothing left to remove.
         _ = cancellationToken;
         var host = _host ??= context.Engines.Open(hostEndpoint);
+        if (_daemon is { } daemon && CacheVolumeStop.IsOnCacheVolume(daemon, sessionId))
+        {
+            _daemonClient?.Dispose();
+            _daemonClient = null;
+            await new CacheVolumeStop(host, context.Engines.Open, context.Log).StopAsync(sessionId, daemon).ConfigureAwait(false);
+        }
+
         return await new SessionTeardown(host, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
     }
 

@@ -89,6 +89,8 @@ public static class DindParameters
         new("cache-busy", "When the cache volume stays busy: ephemeral (run without the cache) or fail",
             s => s.CacheBusyFallsBack ? "ephemeral" : "fail",
             (s, v) => s.WithCacheBusyFallsBack(v.Trim().ToLowerInvariant() switch { "ephemeral" => true, "fail" => false, _ => throw new FormatException($"'{v}' is not one of ephemeral|fail") })),
+        new("cache-max-size", "BuildKit's build cache in the cache volume (layers, cache mounts) is garbage-collected down to about this size; cache mounts unused for 48 h go first",
+            s => ParameterValues.Size(s.CacheMaxBytes), (s, v) => s.WithCacheMaxBytes(ParameterValues.Size(v))),
         new("reap-older-than", "Reap: also remove sessions older than this whose owner cannot be checked (kept sessions, other hosts)",
             s => s.ReapOlderThan is { } age ? ParameterValues.Duration(age) : "(only dead owners)", (s, v) => s.WithReapOlderThan(ParameterValues.Duration(v))),
         new("benchmark-rounds", "Benchmark: rounds of each measure (medians over these)",

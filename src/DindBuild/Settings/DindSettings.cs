@@ -94,6 +94,13 @@ public sealed record DindSettings
     /// <summary>When the cache volume stays busy: run on an ephemeral data root (true) or fail (false).</summary>
     public bool CacheBusyFallsBack { get; init; } = true;
 
+    /// <summary>
+    /// With a cache volume: BuildKit's build cache in it (layers, cache mounts, contexts) is garbage-collected down to
+    /// about this many bytes (dockerd's <c>builder.gc.defaultKeepStorage</c>; Docker 26 collects nothing unless told).
+    /// Docker Desktop's default, 20 GiB.
+    /// </summary>
+    public long CacheMaxBytes { get; init; } = 20L << 30;
+
     /// <summary>Reap also sessions older than this whose owner cannot be checked (kept sessions, other hosts).</summary>
     public TimeSpan? ReapOlderThan { get; init; }
 
@@ -211,6 +218,8 @@ public sealed record DindSettings
     public DindSettings WithCacheWait(TimeSpan wait) => this with { CacheWait = wait };
 
     public DindSettings WithCacheBusyFallsBack(bool fallBack) => this with { CacheBusyFallsBack = fallBack };
+
+    public DindSettings WithCacheMaxBytes(long bytes) => this with { CacheMaxBytes = bytes };
 
     public DindSettings WithReapOlderThan(TimeSpan age) => this with { ReapOlderThan = age };
 

@@ -74,6 +74,8 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     Task IDockerContainers.KillAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    Task IDockerContainers.StopAsync(string id, TimeSpan grace, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     Task<ContainerStatus?> IDockerContainers.InspectAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     Task IDockerContainers.FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken) => throw new NotSupportedException();

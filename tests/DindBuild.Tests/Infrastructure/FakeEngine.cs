@@ -147,6 +147,12 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
         Find(id)?.Exit(137);
     }
 
+    async Task IDockerContainers.StopAsync(string id, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        await Call("container.stop", id);
+        Find(id)?.Exit(0);
+    }
+
     async Task IDockerContainers.RemoveAsync(string id, CancellationToken cancellationToken)
     {
         await Call("container.remove", id);

@@ -26,6 +26,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
         var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--cache-volume", cache.Name, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
         Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 26.", StringComparison.Ordinal));
         var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
         Assert.Equal((TestCount, 0, 0), (junit.Tests, junit.Failures, junit.Errors));
         var trx = TrxReport.Load(artifacts.Combine("Pricing.Tests.trx"));
@@ -71,6 +72,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
         var run = await BuildScript.RunAsync(["DindTest", "--docker-mode", "dood", "--context", Context, .. apiVersion, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
         Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 20.10", StringComparison.Ordinal));
         var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
         Assert.Equal((TestCount, 0), (junit.Tests, junit.Failures));
         var trx = TrxReport.Load(artifacts.Combine("Pricing.Tests.trx"));
@@ -83,6 +85,50 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
         Assert.NotEqual(0, (await DockerCli.RunAsync(["container", "inspect", helper])).ExitCode);
         Assert.Equal("", await DockerCli.OutputAsync(["ps", "-aq", "--filter", "label=org.example.sample=pricing-tests"]));
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+    }
+
+    [Fact]
+    public async Task External_mode_builds_the_dotnet_sample_with_BuildKit_on_a_daemon_started_by_someone_else()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var service = BuildScript.NewSessionId();
+        var session = BuildScript.NewSessionId();
+        var state = Path.Combine(RepositoryRoot.Path, ".dindbuild", "sessions", service);
+        try
+        {
+            // The external daemon, as a CI service would provide it: a DinD daemon kept by a StartDaemon of its own, on the
+            // shared cache volume (the SDK image and the restore layers stay there for the next run of this test process).
+            // Without the inner user namespace, as docker:dind runs: the tests get its raw socket, which remapped root could not open.
+            var started = await BuildScript.RunAsync(["StartDaemon", "--cache-volume", cache.Name, "--inner-userns", "off", "--session-id", service, "--artifacts-dir", artifacts.Combine("service")]);
+            Assert.True(started.ExitCode == 0, started.Output);
+            var saved = File.ReadAllLines(state + ".env").Select(line => line.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
+            var external = new Dictionary<string, string?>
+            {
+                ["DOCKER_HOST"] = saved["DOCKER_HOST"],
+                ["DOCKER_TLS_VERIFY"] = saved.GetValueOrDefault("DOCKER_TLS_VERIFY"),
+                ["DOCKER_CERT_PATH"] = saved.GetValueOrDefault("DOCKER_CERT_PATH"),
+            };
+
+            // Over TCP the socket policy cannot be placed: the Testcontainers test gets the daemon's own socket.
+            var run = await BuildScript.RunAsync(
+                ["DindTest", "--docker-mode", "external", "--context", Context, "--socket-policy", "permissive", "--artifacts-dir", artifacts.Combine("run"), "--session-id", session],
+                environment: external);
+
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 26.", StringComparison.Ordinal));
+            var trx = TrxReport.Load(artifacts.Combine("run", "Pricing.Tests.trx"));
+            Assert.Equal((TestCount, TestCount), (trx.Total, trx.Passed));
+            Assert.Equal("Passed", trx.Outcomes[DockerTest]);
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session, external));
+            Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
+        }
+        finally
+        {
+            await BuildScript.RunAsync(["Teardown", "--session-id", service, "--artifacts-dir", artifacts.Combine("service")]);
+        }
+
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(service));
     }
 
     /// <summary>Where a real image could not be had, the host holds DindBuild's stand-in, which says so in its labels.</summary>
