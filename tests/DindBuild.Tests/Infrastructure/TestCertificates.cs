@@ -35,7 +35,10 @@ internal static class TestCertificates
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(dnsName);
         request.CertificateExtensions.Add(names.Build());
-        using var signed = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), RandomNumberGenerator.GetBytes(16));
+        // Within the CA's validity: computed from "now" again, 30 days on could be a second past the CA's own end.
+        var notBefore = new DateTimeOffset(ca.NotBefore.ToUniversalTime(), TimeSpan.Zero);
+        var notAfter = new DateTimeOffset(ca.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        using var signed = request.Create(ca, notBefore, notAfter, RandomNumberGenerator.GetBytes(16));
         return signed.CopyWithPrivateKey(key);
     }
 
