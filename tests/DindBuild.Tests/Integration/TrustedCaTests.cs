@@ -14,14 +14,28 @@ namespace DindBuild.Tests.Integration;
 [Collection(EngineCollection.Isolated)]
 public sealed class TrustedCaTests(EngineFixture engine)
 {
-    /// <summary>Python's ssl is OpenSSL's: it reads SSL_CERT_FILE. Writes "200 3.0.0" or the error.</summary>
-    private const string FetchNuGetIndex =
-        "python3 -c 'import json, urllib.request\n" +
-        "try:\n" +
-        "    r = urllib.request.urlopen(\"https://api.nuget.org/v3/index.json\", timeout=60)\n" +
-        "    print(r.status, json.load(r)[\"version\"])\n" +
-        "except Exception as e:\n" +
-        "    print(repr(e))' > /artifacts/fetch.txt";
+    /// <summary>Python's ssl is OpenSSL's: it reads SSL_CERT_FILE. Writes "200 3.0.0" or the error to the file named.</summary>
+    private const string FetchNuGetIndex = """
+        import json, sys, urllib.request
+        try:
+            r = urllib.request.urlopen("https://api.nuget.org/v3/index.json", timeout=60)
+            out = "%d %s" % (r.status, json.load(r)["version"])
+        except Exception as e:
+            out = repr(e)
+        open(sys.argv[1], "w").write(out + "\n")
+        """;
+
+    /// <summary>
+    /// A build step that fetches the same URL trusting only the CA bundle DindBuild offers as a build secret (the
+    /// README's pattern); the nonce keeps the step out of the build cache (a secret is not part of its key).
+    /// </summary>
+    private const string Dockerfile = """
+        FROM dindbuild/python:trixie
+        COPY fetch.py /fetch.py
+        ARG NONCE
+        RUN --mount=type=secret,id=dindbuild-ca-bundle,target=/run/secrets/ca.crt \
+            echo "$NONCE" > /dev/null && SSL_CERT_FILE=/run/secrets/ca.crt python3 /fetch.py /fetch-build.txt
+        """;
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -33,9 +47,12 @@ public sealed class TrustedCaTests(EngineFixture engine)
         engine.RequireEngine();
         using var trusting = new TempDirectory();
         using var plain = new TempDirectory();
+        using var context = new TempDirectory();
+        await File.WriteAllTextAsync(context.Combine("Dockerfile"), Dockerfile, Cancel);
+        await File.WriteAllTextAsync(context.Combine("fetch.py"), FetchNuGetIndex, Cancel);
 
-        var withCa = await FetchAsync(mode, trusting, "--trust-host-ca");
-        var without = await FetchAsync(mode, plain);
+        var withCa = await FetchAsync(mode, context, trusting, "--trust-host-ca");
+        var without = await FetchAsync(mode, context, plain);
 
         Assert.True(withCa.ExitCode == 0, withCa.Output);
         Assert.Equal("200 3.0.0", (await File.ReadAllTextAsync(trusting.Combine("fetch.txt"), Cancel)).Trim());
@@ -48,6 +65,11 @@ public sealed class TrustedCaTests(EngineFixture engine)
 
         Assert.True(without.ExitCode == 0, without.Output);
         Assert.Contains("CERTIFICATE_VERIFY_FAILED", await File.ReadAllTextAsync(plain.Combine("fetch.txt"), Cancel), StringComparison.Ordinal);
+
+        // The build step: the bundle as the build secret dindbuild-ca-bundle makes the fetch work; without it, it fails.
+        Assert.Contains(withCa.Lines, line => line.Contains("Build secrets", StringComparison.Ordinal) && line.Contains(CaBundle.BuildSecretId, StringComparison.Ordinal));
+        Assert.Equal("200 3.0.0", (await File.ReadAllTextAsync(trusting.Combine("fetch-build.txt"), Cancel)).Trim());
+        Assert.Contains("CERTIFICATE_VERIFY_FAILED", await File.ReadAllTextAsync(plain.Combine("fetch-build.txt"), Cancel), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,11 +115,12 @@ public sealed class TrustedCaTests(EngineFixture engine)
         Assert.Contains($"/v2/tiny/manifests/{harness.Id}", registryLog.StandardOutput + registryLog.StandardError, StringComparison.Ordinal);
     }
 
-    private static async Task<BuildScriptResult> FetchAsync(string mode, TempDirectory artifacts, params string[] extra) =>
+    private static async Task<BuildScriptResult> FetchAsync(string mode, TempDirectory context, TempDirectory artifacts, params string[] extra) =>
         await BuildScript.RunAsync(
         [
             "DindTest", "--docker-mode", mode, "--session-id", BuildScript.NewSessionId(), "--artifacts-dir", artifacts.Path,
-            "--test-report", "optional", "--test-command", FetchNuGetIndex, .. extra,
+            "--context", context.Path, "--build-arg", "NONCE=" + Guid.NewGuid().ToString("N"), "--test-report", "optional",
+            "--test-command", "cp /fetch-build.txt /artifacts/ && python3 /fetch.py /artifacts/fetch.txt", .. extra,
         ]);
 
     /// <summary>

@@ -31,16 +31,27 @@ public sealed partial class DindSession
         _state = _state with { BuiltImageId = built.Id, BuiltImageTag = Options.ImageTag, BuiltImageSize = built.Size };
     });
 
-    /// <summary>The secrets' values, read now (so a file changed since the run began is read as it is); only BuildKit takes them.</summary>
+    /// <summary>
+    /// The secrets' values, read now (so a file changed since the run began is read as it is); only BuildKit takes them.
+    /// With <c>--extra-ca-cert</c>/<c>--trust-host-ca</c> the CA bundle is one more, <see cref="Trust.CaBundle.BuildSecretId"/>
+    /// (public certificates, so not masked), for steps behind a TLS-inspecting proxy.
+    /// </summary>
     private System.Collections.Immutable.ImmutableArray<BuildSecret> BuildSecrets(BuilderKind builder, string reason)
     {
-        if (Options.BuildSecrets.IsEmpty)
+        var ca = Options.ExtraCaCertificates;
+        if (Options.BuildSecrets.IsEmpty && ca.IsEmpty)
         {
             return [];
         }
 
         if (builder != BuilderKind.BuildKit)
         {
+            if (Options.BuildSecrets.IsEmpty)
+            {
+                _log.Warning("The CA bundle is not offered to build steps: the classic builder ({Reason}) has no secret mounts; the test container still gets it", reason);
+                return [];
+            }
+
             throw new Diagnostics.DindBuildException(
                 Diagnostics.FailureKind.BadParameters,
                 $"Build secrets need BuildKit, and the build would use the classic builder ({reason}).",
@@ -49,6 +60,23 @@ public sealed partial class DindSession
         }
 
         var secrets = Options.BuildSecrets.Select(source => source.Read(Environment.GetEnvironmentVariable)).ToList();
+        if (!ca.IsEmpty)
+        {
+            var bundle = ca.ToPemBytes();
+            if (secrets.Any(secret => secret.Id == Trust.CaBundle.BuildSecretId))
+            {
+                _log.Information("Your --build-secret {Id} is served as given, not the CA bundle of --extra-ca-cert/--trust-host-ca", Trust.CaBundle.BuildSecretId);
+            }
+            else if (bundle.Length > BuildSecret.MaxBytes)
+            {
+                _log.Warning("The CA bundle ({Bytes} bytes, {Count} certificates) is over BuildKit's {Max}-byte secret limit: not offered to build steps; name fewer CAs with --extra-ca-cert", bundle.Length, ca.Count, BuildSecret.MaxBytes);
+            }
+            else
+            {
+                secrets.Add(new BuildSecret(Trust.CaBundle.BuildSecretId, bundle));
+            }
+        }
+
         _log.Information("Build secrets (served over a BuildKit session, never written anywhere): {Ids}", string.Join(", ", secrets.Select(secret => secret.Id)));
         return [.. secrets];
     }
