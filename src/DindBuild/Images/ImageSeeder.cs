@@ -18,10 +18,10 @@ internal sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Ro
     /// <summary>The build context: a stand-in image carries what it restores (see <see cref="ImageRecipe.ForImage"/>).</summary>
     public string? ContextDirectory { get; init; }
 
-    /// <summary>Seeds each image; returns the ones that could not be found anywhere (the build will report them).</summary>
-    public async Task<IReadOnlyList<string>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    /// <summary>Seeds each image; returns the ones that could not be found anywhere, with where they were looked for.</summary>
+    public async Task<IReadOnlyList<MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
-        var unavailable = new List<string>();
+        var unavailable = new List<MissingImage>();
         foreach (var image in images)
         {
             if (await target.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false) is not null)
@@ -40,8 +40,8 @@ internal sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Ro
 
             if (found is null)
             {
-                log.Warning("{Image} is neither on the host engine nor buildable by DindBuild; the build will try to pull it", image);
-                unavailable.Add(image);
+                log.Warning("{Image} is neither on the host engine nor buildable by DindBuild", image);
+                unavailable.Add(new MissingImage(image, $"not in the session's daemon; not on the host engine at {source.Endpoint.DockerHost}{(recipe is null ? "; DindBuild has no stand-in for it" : "")}"));
                 continue;
             }
 

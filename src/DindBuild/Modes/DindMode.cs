@@ -115,15 +115,15 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
         return _daemonClient;
     }
 
-    public async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
         await DaemonAsync(cancellationToken).ConfigureAwait(false);
         var host = await HostAsync(cancellationToken).ConfigureAwait(false);
-        context.Log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
+        context.Log.Information("The run needs {Images}", images.Count == 0 ? "no images" : string.Join(", ", images));
 
         // Hundreds of megabytes: through the private socket, which needs no TLS.
         using var bulk = context.Engines.Open(_daemon!.SocketEndpoint);
-        await new ImageSeeder(host, bulk, context.Recipes, context.Log) { ContextDirectory = context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
+        return await new ImageSeeder(host, bulk, context.Recipes, context.Log) { ContextDirectory = context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)

@@ -25,11 +25,13 @@ internal sealed class DoodMode(ModeContext context, DockerEndpoint socket, Share
         Context.Log.Warning("dood mode: builds and tests use the host's daemon at {Endpoint}; whatever can reach that socket is root on this host", socket);
     }
 
-    /// <summary>Nothing is copied; base images this machine cannot pull are built on the host daemon when the build needs them.</summary>
-    public override async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    /// <summary>Nothing is copied; base images this machine cannot pull are built on the host daemon when the build needs them, and the others must be there.</summary>
+    public override async Task<IReadOnlyList<Images.MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
-        Context.Log.Information("dood mode: the build uses the host's images directly; nothing to seed");
-        await ImageRecipes.EnsureForBuildAsync(Context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), images, Context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
+        Context.Log.Information("dood mode: the run uses the host's images directly; nothing to seed");
+        var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
+        await ImageRecipes.EnsureForBuildAsync(Context.Recipes, daemon, images, Context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
+        return await AbsentAsync(daemon, images, $"not on the host engine at {socket.DockerHost} (dood mode: the session's daemon is the host's)", cancellationToken).ConfigureAwait(false);
     }
 
     protected override Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken) =>

@@ -36,19 +36,19 @@ internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint
     protected override Task OpenAsync(CancellationToken cancellationToken) => ConnectAsync(cancellationToken);
 
     /// <summary>From a local engine, when one answers and is not the session daemon itself; else the daemon must have or pull the images.</summary>
-    public override async Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    public override async Task<IReadOnlyList<Images.MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
         var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
         var local = DockerEndpoint.DefaultUnixSocket;
         if (daemon.Endpoint == local || await EnginePing.TryAsync(local, cancellationToken).ConfigureAwait(false) is not null)
         {
             Context.Log.Information("No local engine to seed {Images} from: the session daemon must have or pull them", string.Join(", ", images));
-            return;
+            return await AbsentAsync(daemon, images, $"not on the external daemon at {daemon.Endpoint.DockerHost}; no local engine at {local.DockerHost} to copy it from", cancellationToken).ConfigureAwait(false);
         }
 
-        Context.Log.Information("The Dockerfile needs {Images}", images.Count == 0 ? "no base images" : string.Join(", ", images));
+        Context.Log.Information("The run needs {Images}", images.Count == 0 ? "no images" : string.Join(", ", images));
         using var source = Context.Engines.Open(local);
-        await new ImageSeeder(source, daemon, Context.Recipes, Context.Log) { ContextDirectory = Context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
+        return await new ImageSeeder(source, daemon, Context.Recipes, Context.Log) { ContextDirectory = Context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken)

@@ -30,8 +30,12 @@ public interface IDaemonMode : IAsyncDisposable
     /// <summary>A client for the session daemon once it answers <c>/_ping</c> (waits for it after a start).</summary>
     Task<IDockerEngine> DaemonAsync(CancellationToken cancellationToken);
 
-    /// <summary>SeedImages: <c>docker save | docker load</c> of the images the build needs into the session daemon, where that means anything.</summary>
-    Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
+    /// <summary>
+    /// SeedImages: <c>docker save | docker load</c> of the images the run needs into the session daemon, where that means
+    /// anything (dood: <c>docker image inspect</c> that they are there); returns those the session daemon still lacks,
+    /// with where each was looked for.
+    /// </summary>
+    Task<IReadOnlyList<Images.MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
 
     /// <summary>
     /// How the test container reaches the session daemon: which socket it gets (the socket policy

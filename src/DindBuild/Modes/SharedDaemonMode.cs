@@ -108,7 +108,22 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
         return _daemon!;
     }
 
-    public abstract Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
+    public abstract Task<IReadOnlyList<Images.MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
+
+    /// <summary><c>docker image inspect</c> of each image on the session daemon: those it does not have, with <paramref name="lookedIn"/>.</summary>
+    protected static async Task<IReadOnlyList<Images.MissingImage>> AbsentAsync(IDockerEngine daemon, IReadOnlyList<string> images, string lookedIn, CancellationToken cancellationToken)
+    {
+        var missing = new List<Images.MissingImage>();
+        foreach (var image in images)
+        {
+            if (await daemon.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false) is null)
+            {
+                missing.Add(new Images.MissingImage(image, lookedIn));
+            }
+        }
+
+        return missing;
+    }
 
     /// <summary>On the session daemon itself, never provisioning it: an engine that is gone holds nothing left to remove.</summary>
     public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)

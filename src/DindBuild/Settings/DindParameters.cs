@@ -31,6 +31,11 @@ public static class DindParameters
             _ => "(none)", (s, v) => ParameterValues.NameValue(v) is var (name, value) ? s.WithBuildArg(name, value) : s) { Repeatable = true },
         new("build-secret", "Secret for RUN --mount=type=secret,id=ID: id=ID,env=VAR or id=ID,src=FILE (repeatable; BuildKit only; never in the image, its history or the logs)",
             _ => "(none)", (s, v) => s.WithBuildSecret(BuildSecretSource.Parse(v, s.RepositoryRoot))) { Repeatable = true },
+        new("seed-image", "Image copied from the host engine into the session daemon besides the Dockerfile's (repeatable): one the tests start containers from (docker run, Testcontainers)",
+            s => s.SeedImages.IsEmpty ? "(none)" : string.Join(", ", s.SeedImages), (s, v) => s.WithSeedImage(ImageName(v))) { Repeatable = true },
+        new("seed-archive", "docker save or OCI image archive (.tar, .tar.gz) loaded into the session daemon (repeatable), for runners without a registry or host engine",
+            s => s.SeedArchives.IsEmpty ? "(none)" : $"{s.SeedArchives.Length} archives",
+            (s, v) => s.WithSeedArchive(Images.SeedArchive.Load(s.ResolvePath(NonEmpty(v))))) { Repeatable = true },
         new("builder", $"Which builder builds the image: {ParameterValues.Names<BuilderChoice>()} (auto = BuildKit where the daemon has it, else classic)",
             s => s.Builder.ToString().ToLowerInvariant(), (s, v) => s.WithBuilder(ParameterValues.Enum<BuilderChoice>(v))),
         new("target-stage", "Dockerfile stage to build (docker build --target)",
@@ -180,6 +185,17 @@ public static class DindParameters
 
     private static string NonEmpty(string value) =>
         string.IsNullOrWhiteSpace(value) ? throw new FormatException("a value is required") : value.Trim();
+
+    // What docker accepts as a reference: no spaces, no leading '-' (a flag), a lowercase repository.
+    private static string ImageName(string value)
+    {
+        var name = NonEmpty(value);
+        var repository = Docker.ImageReference.Parse(name).Repository;
+        var path = repository.Contains('/', StringComparison.Ordinal) ? repository[(repository.IndexOf('/', StringComparison.Ordinal) + 1)..] : repository;
+        return name.Any(char.IsWhiteSpace) || name.StartsWith('-') || path.Any(char.IsAsciiLetterUpper)
+            ? throw new FormatException($"'{value}' is not an image name (docker's form: [REGISTRY/]REPOSITORY[:TAG], the repository in lowercase)")
+            : name;
+    }
 
     private static string AbsolutePath(string value) =>
         value.StartsWith('/') && value.Length > 1 ? value.TrimEnd('/') : throw new FormatException($"'{value}' must be an absolute path, such as /artifacts");

@@ -41,6 +41,12 @@ public sealed record DindSettings
 
     public string? TargetStage { get; init; }
 
+    /// <summary>Images copied into the session daemon besides the Dockerfile's (<c>--seed-image</c>): those the tests start containers from.</summary>
+    public ImmutableArray<string> SeedImages { get; init; } = [];
+
+    /// <summary><c>docker save</c> / OCI archives loaded into the session daemon before seeding (<c>--seed-archive</c>), checked when read.</summary>
+    public ImmutableArray<Images.SeedArchive> SeedArchives { get; init; } = [];
+
     /// <summary>A shell command run with <c>sh -c</c> in the test container; null runs the image's own CMD.</summary>
     public string? TestCommand { get; init; }
 
@@ -186,6 +192,10 @@ public sealed record DindSettings
             : this with { BuildSecrets = BuildSecrets.Add(secret) };
 
     public DindSettings WithTargetStage(string? stage) => this with { TargetStage = stage };
+
+    public DindSettings WithSeedImage(string image) => SeedImages.Contains(image) ? this : this with { SeedImages = SeedImages.Add(image) };
+
+    public DindSettings WithSeedArchive(Images.SeedArchive archive) => this with { SeedArchives = SeedArchives.Add(archive) };
 
     public DindSettings WithBuilder(BuilderChoice builder) => this with { Builder = builder };
 

@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using DindBuild.Docker;
 
 namespace DindBuild.Tests.Infrastructure;
@@ -59,11 +60,59 @@ internal sealed partial class FakeEngine
         return removed;
     }
 
-    Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+    /// <summary>The images <c>docker pull</c> finds in a registry; any other pull fails as an offline one does.</summary>
+    public HashSet<string> Pullable { get; } = [];
 
-    Task<Stream> IDockerImages.SaveAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+    async Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken)
+    {
+        await Call("image.pull", name);
+        if (!Pullable.Contains(name))
+        {
+            throw new DockerOperationException($"docker pull {name}", "Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host");
+        }
 
-    Task IDockerImages.LoadAsync(Stream imageTar, CancellationToken cancellationToken) => throw new NotSupportedException();
+        AddImage(name);
+    }
+
+    /// <summary>A <c>docker save</c> archive of the one image: its manifest.json names it.</summary>
+    async Task<Stream> IDockerImages.SaveAsync(string name, CancellationToken cancellationToken)
+    {
+        await Call("image.save", name);
+        return _images.ContainsKey(name) ? SavedArchive(name) : throw new DockerOperationException($"docker save {name}", $"reference does not exist: {name}");
+    }
+
+    /// <summary>Loads the images a <c>docker save</c> archive's manifest.json names (its RepoTags).</summary>
+    async Task IDockerImages.LoadAsync(Stream imageTar, CancellationToken cancellationToken)
+    {
+        await Call("image.load", "");
+        using var reader = new TarReader(imageTar);
+        while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken) is { } entry)
+        {
+            if (entry.Name == "manifest.json" && entry.DataStream is { } data)
+            {
+                using var manifest = await System.Text.Json.JsonDocument.ParseAsync(data, cancellationToken: cancellationToken);
+                foreach (var tag in manifest.RootElement.EnumerateArray().SelectMany(image => image.GetProperty("RepoTags").EnumerateArray()))
+                {
+                    AddImage(tag.GetString()!);
+                }
+            }
+        }
+    }
+
+    /// <summary>What <c>docker save</c> writes, reduced to what DindBuild reads: manifest.json with the RepoTags, and a layer.</summary>
+    public static MemoryStream SavedArchive(params string[] names)
+    {
+        var archive = new MemoryStream();
+        using (var writer = new TarWriter(archive, leaveOpen: true))
+        {
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "blobs/sha256/0000") { DataStream = new MemoryStream(new byte[4096]) });
+            var manifest = System.Text.Json.JsonSerializer.Serialize(new[] { new { Config = "blobs/sha256/0000", RepoTags = names, Layers = Array.Empty<string>() } });
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "manifest.json") { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(manifest)) });
+        }
+
+        archive.Position = 0;
+        return archive;
+    }
 
     async Task IDockerImages.ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken)
     {

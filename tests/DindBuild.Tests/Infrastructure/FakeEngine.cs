@@ -9,7 +9,7 @@ namespace DindBuild.Tests.Infrastructure;
 /// <summary>
 /// An in-memory engine: labelled containers, volumes, networks and images, a journal of every call
 /// (shared with the other engines of a <see cref="FakeEngines"/>), and a failure to inject per
-/// operation. What no step of a session needs (pull, save, load) throws.
+/// operation. Pull finds only <see cref="Pullable"/> images; save and load move images as manifest-only archives.
 /// </summary>
 internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCall>? journal = null)
     : IDockerEngine, IDockerSystem, IDockerContainers, IDockerImages, IDockerVolumes, IDockerNetworks

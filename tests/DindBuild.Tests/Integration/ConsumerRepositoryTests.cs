@@ -30,7 +30,7 @@ public sealed class ConsumerRepositoryTests(EngineFixture engine, DotnetCacheVol
         // process, see DotnetCacheVolume); in dood its Testcontainers test needs the host engine's API version.
         IReadOnlyList<string> modeArguments = mode == "dind" ? ["--cache-volume", cache.Name] : await DockerCli.TestcontainersApiArgumentsAsync();
         var session = BuildScript.NewSessionId();
-        var green = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", session, .. modeArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
+        var green = await BuildScript.RunAsync(["DindTest", .. DotnetSampleTests.SeedHelper, "--docker-mode", mode, "--session-id", session, .. modeArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
 
         Assert.True(green.ExitCode == 0, green.Output);
         Assert.DoesNotContain(green.Lines, line => line.Contains("building the engine", StringComparison.Ordinal));
@@ -39,7 +39,7 @@ public sealed class ConsumerRepositoryTests(EngineFixture engine, DotnetCacheVol
         Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
 
         var failingSession = BuildScript.NewSessionId();
-        var red = await BuildScript.RunAsync(["DindTest", "--docker-mode", mode, "--session-id", failingSession, .. modeArguments, .. Sample.FailArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
+        var red = await BuildScript.RunAsync(["DindTest", .. DotnetSampleTests.SeedHelper, "--docker-mode", mode, "--session-id", failingSession, .. modeArguments, .. Sample.FailArguments], environment: ConsumerRepository.CleanEnvironment, repository: repository.Path);
 
         Assert.True(red.ExitCode == 3, red.Output);
         Assert.True(JUnitReport.Load(Path.Combine(repository.Path, "artifacts", Sample.Report)).Failures > 0, "the failing variant's report shows no failure");

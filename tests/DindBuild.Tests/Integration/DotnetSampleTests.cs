@@ -12,6 +12,9 @@ namespace DindBuild.Tests.Integration;
 public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume cache)
 {
     private const string Context = "samples/dotnet-app";
+
+    /// <summary>The helper image its Testcontainers test starts is in no FROM line: --seed-image brings it (issue 15), no dummy stage.</summary>
+    internal static readonly string[] SeedHelper = ["--seed-image", "dindbuild/python:trixie"];
     private const string DockerTest = "Pricing.Tests.HelperContainerTests.A_helper_container_runs_and_answers";
     private const string FailingTest = "Pricing.Tests.CartTests.Subtotal_adds_every_line";
     private const int TestCount = 10;
@@ -23,7 +26,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
         using var artifacts = new TempDirectory();
         var session = BuildScript.NewSessionId();
 
-        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--cache-volume", cache.Name, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+        var run = await BuildScript.RunAsync(["DindTest", .. SeedHelper, "--context", Context, "--cache-volume", cache.Name, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 26.", StringComparison.Ordinal));
@@ -48,7 +51,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
         using var artifacts = new TempDirectory();
         var session = BuildScript.NewSessionId();
 
-        var run = await BuildScript.RunAsync(["DindTest", "--context", Context, "--test-env", "SAMPLE_FAIL=1", "--cache-volume", cache.Name, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+        var run = await BuildScript.RunAsync(["DindTest", .. SeedHelper, "--context", Context, "--test-env", "SAMPLE_FAIL=1", "--cache-volume", cache.Name, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
         Assert.True(run.ExitCode == 3, run.Output);
         var junit = JUnitReport.Load(artifacts.Combine("Pricing.Tests.junit.xml"));
@@ -69,7 +72,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
 
         var apiVersion = await DockerCli.TestcontainersApiArgumentsAsync();
 
-        var run = await BuildScript.RunAsync(["DindTest", "--docker-mode", "dood", "--context", Context, .. apiVersion, "--artifacts-dir", artifacts.Path, "--session-id", session]);
+        var run = await BuildScript.RunAsync(["DindTest", .. SeedHelper, "--docker-mode", "dood", "--context", Context, .. apiVersion, "--artifacts-dir", artifacts.Path, "--session-id", session]);
 
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains(run.Lines, line => line.Contains("Builder: BuildKit (auto: the session daemon, Docker 20.10", StringComparison.Ordinal));

@@ -9,9 +9,10 @@ namespace Pricing.Tests;
 /// </summary>
 public sealed class HelperContainerTests
 {
-    // Nothing is pulled: the default is the image this project's Dockerfile builds FROM, which the
-    // daemon that built the test image has. Override with HELPER_IMAGE.
-    private static readonly string Image = Environment.GetEnvironmentVariable("HELPER_IMAGE") is { Length: > 0 } image ? image : "mcr.microsoft.com/dotnet/sdk:10.0";
+    // An image in no FROM line, as a real helper (a database, a broker) is: the build seeds it into the
+    // session's daemon with --seed-image (DindTest --seed-image dindbuild/python:trixie), so nothing is pulled.
+    // dindbuild/python:trixie is one every DindBuild machine has; override with HELPER_IMAGE.
+    private static readonly string Image = Environment.GetEnvironmentVariable("HELPER_IMAGE") is { Length: > 0 } image ? image : "dindbuild/python:trixie";
 
     [Fact]
     public async Task A_helper_container_runs_and_answers()
