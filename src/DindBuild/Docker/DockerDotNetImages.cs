@@ -51,7 +51,7 @@ internal sealed class DockerDotNetImages(DockerClient client, DockerEndpoint end
             Remove = true,
             ForceRemove = true,
         };
-        if (spec.Builder == BuilderKind.BuildKit && !spec.Secrets.IsEmpty)
+        if (spec.Builder == BuilderKind.BuildKit && (!spec.Secrets.IsEmpty || spec.SecretMounts))
         {
             await BuildWithSessionAsync(spec, context, onMessage, cancellationToken).ConfigureAwait(false);
             return;

@@ -17,6 +17,13 @@ public sealed record ImageBuildSpec(string Tag, string Dockerfile)
     /// <summary>Secrets for <c>RUN --mount=type=secret</c> (BuildKit only): served over a BuildKit session opened for this build.</summary>
     public ImmutableArray<BuildSecret> Secrets { get; init; } = [];
 
+    /// <summary>
+    /// Open the BuildKit session even without <see cref="Secrets"/>: the Dockerfile mounts one. Without any session
+    /// BuildKit fails such a step ("no active sessions"); with one, a mount the run does not give is skipped unless it
+    /// says <c>required=true</c>, as with <c>docker build</c>.
+    /// </summary>
+    public bool SecretMounts { get; init; }
+
     /// <summary>Which of the daemon's builders runs the build (<c>docker build</c> with <c>DOCKER_BUILDKIT=1</c> or <c>0</c>).</summary>
     public BuilderKind Builder { get; init; } = BuilderKind.Classic;
 }

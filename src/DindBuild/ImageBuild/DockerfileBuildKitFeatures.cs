@@ -42,4 +42,12 @@ internal static class DockerfileBuildKitFeatures
 
         return found;
     }
+
+    /// <summary>Whether a RUN step mounts a secret (<c>--mount=type=secret,…</c>): BuildKit then needs a client session, given secrets or not.</summary>
+    public static bool MountsSecrets(string dockerfileText) =>
+        DockerfileInstructions.Read(dockerfileText).Instructions
+            .Where(instruction => string.Equals(instruction.Keyword, "RUN", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(instruction => instruction.Arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).TakeWhile(token => token.StartsWith("--", StringComparison.Ordinal)))
+            .Where(token => token.StartsWith("--mount=", StringComparison.OrdinalIgnoreCase))
+            .Any(token => token["--mount=".Length..].Split(',').Any(option => string.Equals(option.Trim(), "type=secret", StringComparison.OrdinalIgnoreCase)));
 }

@@ -31,6 +31,10 @@ internal sealed class ImageBuilder(IDockerEngine engine, ILogger log, ProgressRe
         {
             RefuseBuildKitSyntax(dockerfile);
         }
+        else if (DockerfileBuildKitFeatures.MountsSecrets(dockerfile.Text))
+        {
+            spec = spec with { SecretMounts = true };
+        }
 
         // The tag's image before this build: replaced by it, it would be left dangling (see RemoveReplacedAsync).
         var previous = await engine.Images.InspectAsync(spec.Tag, cancellationToken).ConfigureAwait(false);

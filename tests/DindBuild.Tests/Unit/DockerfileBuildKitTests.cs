@@ -141,4 +141,13 @@ public sealed class DockerfileBuildKitTests
         Assert.Contains("has no BuildKit", failure.Message, StringComparison.Ordinal);
         Assert.Contains("--builder auto", failure.HowToFix, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("FROM x\nRUN --mount=type=secret,id=a cat /run/secrets/a\n", true)]
+    [InlineData("FROM x\nRUN --network=none --mount=id=a,type=secret,required=true true\n", true)]
+    [InlineData("FROM x\nrun --mount=type=cache,target=/c true\n", false)]
+    [InlineData("FROM x\nRUN echo --mount=type=secret\n", false)]
+    [InlineData("FROM x\nCOPY --mount=type=secret a b\n", false)]
+    public void A_secret_mount_is_found_in_RUN_flags_only(string dockerfile, bool mounts) =>
+        Assert.Equal(mounts, DindBuild.ImageBuild.DockerfileBuildKitFeatures.MountsSecrets(dockerfile));
 }
