@@ -32,6 +32,12 @@ internal sealed class DoodMode(ModeContext context, DockerEndpoint socket, Share
         await ImageRecipes.EnsureForBuildAsync(Context.Recipes, await DaemonAsync(cancellationToken).ConfigureAwait(false), images, Context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
     }
 
+    public override Task LoadIntoHostAsync(string image, CancellationToken cancellationToken)
+    {
+        Context.Log.Information("dood mode: {Image} was built on the host engine; it is there already", image);
+        return Task.CompletedTask;
+    }
+
     protected override Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken) =>
         Context.Engines.ConnectAsync(socket, EngineRole.HostEngine, cancellationToken);
 }

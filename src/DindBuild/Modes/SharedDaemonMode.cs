@@ -110,6 +110,8 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
 
     public abstract Task SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
 
+    public abstract Task LoadIntoHostAsync(string image, CancellationToken cancellationToken);
+
     /// <summary>On the session daemon itself, never provisioning it: an engine that is gone holds nothing left to remove.</summary>
     public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)
     {

@@ -35,7 +35,8 @@ internal static class TestCertificates
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(dnsName);
         request.CertificateExtensions.Add(names.Build());
-        using var signed = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), RandomNumberGenerator.GetBytes(16));
+        // A day short of the CA's 30: signed a second later, the same 30 days would end after the CA and be refused.
+        using var signed = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), RandomNumberGenerator.GetBytes(16));
         return signed.CopyWithPrivateKey(key);
     }
 
