@@ -117,6 +117,12 @@ Task("ExportArtifacts")
     .IsDependentOn("RunTests")
     .Does(() => DindRecipe.Build.ExportArtifactsAsync(DindRecipe.Cancellation));
 
+Task("PublishImage")
+    .Description("After the tests passed: push the image (--publish REF), load it into the host engine (--load-into-host), save it (--save-image PATH)")
+    .IsDependentOn("ExportArtifacts")
+    .WithCriteria(() => DindRecipe.Settings.PublishRequested, "nothing to publish: no --publish, --load-into-host or --save-image")
+    .Does(() => DindRecipe.Build.PublishImageAsync(DindRecipe.Cancellation));
+
 Task("Teardown")
     .Description("Remove every container, volume and network labelled with the session (this run's, or a saved one), and its docker context; kept with --keep-daemon in DindTest")
     .Does(() => DindRecipe.Build.TeardownAsync());
@@ -155,8 +161,9 @@ Task("Help")
     });
 
 Task("DindTest")
-    .Description("The whole lifecycle: start, wait, seed, build, test, export; teardown always runs last")
+    .Description("The whole lifecycle: start, wait, seed, build, test, export, publish (when asked for); teardown always runs last")
     .IsDependentOn("ExportArtifacts")
+    .IsDependentOn("PublishImage")
     .IsDependentOn("Teardown");
 
 // What DindRecipe.Run does: a method of the script, because Cake's Teardown and RunTarget are the script host's.

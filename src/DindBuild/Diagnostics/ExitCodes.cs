@@ -12,6 +12,7 @@ public static class ExitCodes
     public const int TestsFailed = 3;
     public const int BuildFailed = 4;
     public const int Infrastructure = 5;
+    public const int PublishFailed = 6;
     public const int Cancelled = 130;
 
     public static int For(FailureKind kind) => kind switch
@@ -20,6 +21,7 @@ public static class ExitCodes
         FailureKind.TestsFailed => TestsFailed,
         FailureKind.BuildFailed => BuildFailed,
         FailureKind.Infrastructure => Infrastructure,
+        FailureKind.PublishFailed => PublishFailed,
         _ => Unexpected,
     };
 

@@ -14,4 +14,7 @@ public enum FailureKind
 
     /// <summary>A parameter or input that can never work as given.</summary>
     BadParameters,
+
+    /// <summary>The tests passed but PublishImage could not push, load or save the image.</summary>
+    PublishFailed,
 }

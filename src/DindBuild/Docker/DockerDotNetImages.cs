@@ -3,7 +3,7 @@ using Docker.DotNet.Models;
 
 namespace DindBuild.Docker;
 
-internal sealed class DockerDotNetImages(DockerClient client, DockerEndpoint endpoint) : IDockerImages
+internal sealed partial class DockerDotNetImages(DockerClient client, DockerEndpoint endpoint) : IDockerImages
 {
     public async Task<ImageSummary?> InspectAsync(string name, CancellationToken cancellationToken)
     {
@@ -88,6 +88,63 @@ internal sealed class DockerDotNetImages(DockerClient client, DockerEndpoint end
         var errors = new ErrorCollector();
         await client.Images.LoadImageAsync(new ImageLoadParameters { Quiet = true }, imageTar, new SynchronousProgress<JSONMessage>(errors.Observe), cancellationToken).ConfigureAwait(false);
         errors.ThrowIfAny("docker load");
+    }
+
+    public async Task TagAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        var reference = ImageReference.Parse(target);
+        try
+        {
+            await client.Images.TagImageAsync(source, new ImageTagParameters { RepositoryName = reference.Repository, Tag = reference.TagOrDigest }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException ex)
+        {
+            throw new DockerOperationException($"docker tag {source} {target}", EngineError.MessageOf(ex), ex);
+        }
+    }
+
+    public async Task<string?> PushAsync(string name, Settings.RegistryCredential? credential, Action<string> onStatus, CancellationToken cancellationToken)
+    {
+        var reference = ImageReference.Parse(name);
+        var errors = new ErrorCollector();
+        string? digest = null;
+        void Observe(JSONMessage message)
+        {
+            errors.Observe(message);
+            if (message.Status is { Length: > 0 } status)
+            {
+                onStatus(string.IsNullOrEmpty(message.ID) ? status : $"{message.ID}: {status}");
+
+                // The last line of a push: "TAG: digest: sha256:HEX size: N" (the CLI prints the same).
+                if (PushedDigest().Match(status) is { Success: true } found)
+                {
+                    digest = found.Groups[1].Value;
+                }
+            }
+        }
+
+        try
+        {
+            await client.Images.PushImageAsync(
+                reference.Repository,
+                new ImagePushParameters { Tag = reference.TagOrDigest },
+                credential is null ? new AuthConfig() : new AuthConfig
+                {
+                    ServerAddress = credential.Registry,
+                    Username = credential.Username!,
+                    Password = credential.Password!,
+                    IdentityToken = credential.IdentityToken!,
+                },
+                new SynchronousProgress<JSONMessage>(Observe),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException ex)
+        {
+            throw new DockerOperationException($"docker push {name}", EngineError.MessageOf(ex), ex);
+        }
+
+        errors.ThrowIfAny($"docker push {name}");
+        return digest;
     }
 
     public async Task ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken)
@@ -186,4 +243,7 @@ internal sealed class DockerDotNetImages(DockerClient client, DockerEndpoint end
             }
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"digest: (sha256:[0-9a-f]{64})")]
+    private static partial System.Text.RegularExpressions.Regex PushedDigest();
 }

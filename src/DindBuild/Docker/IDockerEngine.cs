@@ -102,6 +102,16 @@ public interface IDockerImages
     /// <summary><c>docker load</c>; throws when the stream's error messages say it failed.</summary>
     Task LoadAsync(Stream imageTar, CancellationToken cancellationToken);
 
+    /// <summary><c>docker tag SOURCE TARGET</c>.</summary>
+    Task TagAsync(string source, string target, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>docker push NAME</c> with these credentials (none: anonymous); <paramref name="onStatus"/> gets each progress
+    /// line as the registry's answers come (hostile text: escape before showing). Returns the pushed manifest's digest;
+    /// throws <see cref="DockerOperationException"/> with the registry's error when the push fails.
+    /// </summary>
+    Task<string?> PushAsync(string name, Settings.RegistryCredential? credential, Action<string> onStatus, CancellationToken cancellationToken);
+
     /// <summary><c>docker import --change … - NAME</c> from a root filesystem tar.</summary>
     Task ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken);
 

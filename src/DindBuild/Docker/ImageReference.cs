@@ -16,5 +16,12 @@ internal sealed record ImageReference(string Repository, string TagOrDigest)
         return colon > name.LastIndexOf('/') ? new ImageReference(name[..colon], name[(colon + 1)..]) : new ImageReference(name, "latest");
     }
 
+    /// <summary>The registry host a push or pull of this repository goes to, as docker decides: docker.io unless the first component looks like a host.</summary>
+    public string Registry =>
+        Repository.IndexOf('/', StringComparison.Ordinal) is var slash and > 0 && Repository[..slash] is var first
+            && (first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost")
+            ? first
+            : "docker.io";
+
     public override string ToString() => TagOrDigest.Contains(':', StringComparison.Ordinal) ? $"{Repository}@{TagOrDigest}" : $"{Repository}:{TagOrDigest}";
 }

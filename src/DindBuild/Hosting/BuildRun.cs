@@ -71,8 +71,8 @@ public sealed class BuildRun : IAsyncDisposable
     /// <summary>What a target needs of the inputs: its own step, plus the steps it runs first unless <c>--exclusive</c>.</summary>
     internal static InputCheckScope InputScopeOf(string target, bool exclusive)
     {
-        var builds = exclusive ? ["BuildImage"] : new[] { "BuildImage", "RunTests", "ExportArtifacts", "DindTest" };
-        var exports = new[] { "RunTests", "ExportArtifacts", "DindTest" };
+        var builds = exclusive ? ["BuildImage"] : new[] { "BuildImage", "RunTests", "ExportArtifacts", "PublishImage", "DindTest" };
+        var exports = new[] { "RunTests", "ExportArtifacts", "PublishImage", "DindTest" };
         var scope = InputCheckScope.None;
         if (builds.Contains(target, StringComparer.OrdinalIgnoreCase))
         {
@@ -100,6 +100,8 @@ public sealed class BuildRun : IAsyncDisposable
     public async Task BuildImageAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("BuildImage", cancellationToken).ConfigureAwait(false)).BuildImageAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task RunTestsAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("RunTests", cancellationToken).ConfigureAwait(false)).RunTestsAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task PublishImageAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("PublishImage", cancellationToken).ConfigureAwait(false)).PublishImageAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task ExportArtifactsAsync(CancellationToken cancellationToken) => await (await CurrentOrSavedAsync("ExportArtifacts", cancellationToken).ConfigureAwait(false)).ExportArtifactsAsync(cancellationToken).ConfigureAwait(false);
 

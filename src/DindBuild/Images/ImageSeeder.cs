@@ -45,24 +45,32 @@ internal sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Ro
                 continue;
             }
 
-            await CopyAsync(image, found.Size, cancellationToken).ConfigureAwait(false);
+            await CopyAsync(image, found.Size, ("Seeding", "Seeded"), cancellationToken).ConfigureAwait(false);
         }
 
         return unavailable;
     }
 
+    /// <summary>One image, source to target (PublishImage's <c>--load-into-host</c>: the session daemon to the host engine).</summary>
+    public async Task CopyAsync(string image, (string Doing, string Done) verb, CancellationToken cancellationToken)
+    {
+        var found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false)
+            ?? throw new DockerOperationException($"docker save {image}", $"{image} is not on {source.Endpoint}");
+        await CopyAsync(image, found.Size, verb, cancellationToken).ConfigureAwait(false);
+    }
+
     // imageSize: the unpacked size; a saved image is about as large, so it estimates the transfer.
-    private async Task CopyAsync(string image, long imageSize, CancellationToken cancellationToken)
+    private async Task CopyAsync(string image, long imageSize, (string Doing, string Done) verb, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         await using var saved = await source.Images.SaveAsync(image, cancellationToken).ConfigureAwait(false);
         var counted = new CountingReadStream(saved);
-        using (_progress.Start($"Seeding {image}", () => counted.BytesRead, imageSize))
+        using (_progress.Start($"{verb.Doing} {image}", () => counted.BytesRead, imageSize))
         {
             await target.Images.LoadAsync(counted, cancellationToken).ConfigureAwait(false);
         }
 
         var seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
-        log.Information("Seeded {Image}: {MiB:0.0} MiB in {Seconds:0.0} s ({Rate:0} MiB/s)", image, counted.BytesRead / 1048576.0, seconds, counted.BytesRead / 1048576.0 / seconds);
+        log.Information("{Done} {Image}: {MiB:0.0} MiB in {Seconds:0.0} s ({Rate:0} MiB/s)", verb.Done, image, counted.BytesRead / 1048576.0, seconds, counted.BytesRead / 1048576.0 / seconds);
     }
 }

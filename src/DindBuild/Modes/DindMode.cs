@@ -70,7 +70,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             CacheWait = options.CacheWait,
             CacheFallbackToEphemeral = options.CacheBusyFallsBack,
             CacheMaxBytes = options.CacheMaxBytes,
-            DaemonArguments = options.DaemonArguments,
+            DaemonArguments = [.. options.RegistryDaemonArguments(), .. options.DaemonArguments],
             DataRootInMemory = options.DataRootInMemory,
             InnerUserns = userns.Try,
             PrivilegeMemoryDirectory = Path.Combine(IO.StateDirectory.For(options.RepositoryRoot), "engines"),
@@ -124,6 +124,14 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
         // Hundreds of megabytes: through the private socket, which needs no TLS.
         using var bulk = context.Engines.Open(_daemon!.SocketEndpoint);
         return await new ImageSeeder(host, bulk, context.Recipes, context.Log) { ContextDirectory = context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task LoadIntoHostAsync(string image, CancellationToken cancellationToken)
+    {
+        await DaemonAsync(cancellationToken).ConfigureAwait(false);
+        var host = await HostAsync(cancellationToken).ConfigureAwait(false);
+        using var bulk = context.Engines.Open(_daemon!.SocketEndpoint);
+        await new ImageSeeder(bulk, host, recipes: null, context.Log).CopyAsync(image, ("Loading into the host engine", "Loaded into the host engine"), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)

@@ -34,6 +34,12 @@ internal sealed class DoodMode(ModeContext context, DockerEndpoint socket, Share
         return await AbsentAsync(daemon, images, $"not on the host engine at {socket.DockerHost} (dood mode: the session's daemon is the host's)", cancellationToken).ConfigureAwait(false);
     }
 
+    public override Task LoadIntoHostAsync(string image, CancellationToken cancellationToken)
+    {
+        Context.Log.Information("dood mode: {Image} was built on the host engine; it is there already", image);
+        return Task.CompletedTask;
+    }
+
     protected override Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken) =>
         Context.Engines.ConnectAsync(socket, EngineRole.HostEngine, cancellationToken);
 }

@@ -51,6 +51,30 @@ internal sealed class ExternalMode(ModeContext context, DockerEndpoint? endpoint
         return await new ImageSeeder(source, daemon, Context.Recipes, Context.Log) { ContextDirectory = Context.Options.ContextDirectory }.SeedAsync(images, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Into the local engine, when one answers and is not the session daemon itself.</summary>
+    public override async Task LoadIntoHostAsync(string image, CancellationToken cancellationToken)
+    {
+        var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
+        var local = DockerEndpoint.DefaultUnixSocket;
+        if (daemon.Endpoint == local)
+        {
+            Context.Log.Information("external mode: the session daemon is this machine's engine; {Image} is there already", image);
+            return;
+        }
+
+        if (await EnginePing.TryAsync(local, cancellationToken).ConfigureAwait(false) is { } problem)
+        {
+            throw new Diagnostics.DindBuildException(
+                Diagnostics.FailureKind.BadParameters,
+                $"--load-into-host: there is no local engine to load {image} into",
+                $"{local}: {problem}",
+                "in external mode the image is on the daemon at DOCKER_HOST already; drop --load-into-host, or use --save-image or --publish");
+        }
+
+        using var host = Context.Engines.Open(local);
+        await new ImageSeeder(daemon, host, recipes: null, Context.Log).CopyAsync(image, ("Loading into the host engine", "Loaded into the host engine"), cancellationToken).ConfigureAwait(false);
+    }
+
     protected override async Task<IDockerEngine> ConnectDaemonAsync(CancellationToken cancellationToken)
     {
         _endpoint ??= await ResolveAsync(cancellationToken).ConfigureAwait(false);

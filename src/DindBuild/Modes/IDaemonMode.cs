@@ -38,6 +38,12 @@ public interface IDaemonMode : IAsyncDisposable
     Task<IReadOnlyList<Images.MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken);
 
     /// <summary>
+    /// PublishImage <c>--load-into-host</c>: <c>docker save IMAGE | docker -H HOST load</c>, streamed, from the session
+    /// daemon into the host engine; where the session daemon is the host engine (dood) the image is there already.
+    /// </summary>
+    Task LoadIntoHostAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>
     /// How the test container reaches the session daemon: which socket it gets (the socket policy
     /// proxy's where this mode can place it, the daemon's own with <c>--socket-policy permissive</c>,
     /// or none) and what to say about it.

@@ -125,6 +125,8 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
         return missing;
     }
 
+    public abstract Task LoadIntoHostAsync(string image, CancellationToken cancellationToken);
+
     /// <summary>On the session daemon itself, never provisioning it: an engine that is gone holds nothing left to remove.</summary>
     public async Task<int> TeardownAsync(string sessionId, CancellationToken cancellationToken)
     {

@@ -29,6 +29,9 @@ public sealed record RunHistory
     /// <summary>The builder that built the image: <c>BuildKit</c> or <c>classic</c>.</summary>
     public string? Builder { get; init; }
 
+    /// <summary>Where PublishImage put the image: <c>REF@sha256:…</c> per push, the host engine, an archive path.</summary>
+    public IReadOnlyList<string> Published { get; init; } = [];
+
     /// <summary>Parsed from the JUnit and TRX reports when the artifacts were exported.</summary>
     public TestReportSummary? Tests { get; init; }
 
@@ -50,6 +53,7 @@ public sealed record RunHistory
         DaemonVersion = later.DaemonVersion ?? DaemonVersion,
         StorageDriver = later.StorageDriver ?? StorageDriver,
         Builder = later.Builder ?? Builder,
+        Published = [.. Published, .. later.Published],
         Tests = later.Tests ?? Tests,
         Failure = Failure ?? later.Failure,
         FailedStep = Failure is null ? later.FailedStep : FailedStep,

@@ -17,6 +17,11 @@ internal static class RunReportFacts
         yield return ("Storage driver", report.History.StorageDriver ?? "—");
         yield return ("Builder", report.History.Builder ?? "— (no image built in this run)");
         yield return ("Image", report.ImageTag is null ? "— (not built in this run)" : $"{report.ImageTag} {report.ImageId}");
+        if (report.History.Published.Count > 0)
+        {
+            yield return ("Published", string.Join(", ", report.History.Published));
+        }
+
         if (report.ImageSizeBytes is { } size)
         {
             yield return ("Image size", $"{(size / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture)} MiB");

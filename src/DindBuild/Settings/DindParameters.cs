@@ -82,6 +82,16 @@ public static class DindParameters
             (s, v) => s.WithExtraCaCertificates(Trust.CaCertificateFile.Load(s.ResolvePath(NonEmpty(v)), DateTimeOffset.UtcNow))) { Repeatable = true },
         new("trust-host-ca", "Trust the host's own CA bundle (SSL_CERT_FILE, else the distribution's bundle file, as Go finds it) like --extra-ca-cert",
             s => s.TrustHostCa ? "true" : "false", (s, v) => ParameterValues.Boolean(v) ? s.WithTrustHostCa(Trust.HostCaBundle.Load()) : s) { IsSwitch = true },
+        new("registry-mirror", "Pull-through mirror the DinD daemon asks first for Docker Hub images (dockerd --registry-mirror; repeatable): spares Docker Hub's rate limit and a slow uplink",
+            s => s.RegistryMirrors.IsEmpty ? "(none)" : string.Join(", ", s.RegistryMirrors), (s, v) => s.WithRegistryMirror(MirrorUrl(v))) { Repeatable = true },
+        new("insecure-registry", "HOST[:PORT] the DinD daemon may reach over plain HTTP or unverified TLS (dockerd --insecure-registry; repeatable); a private CA is better served by --extra-ca-cert",
+            s => s.InsecureRegistries.IsEmpty ? "(none)" : string.Join(", ", s.InsecureRegistries), (s, v) => s.WithInsecureRegistry(RegistryHost(v))) { Repeatable = true },
+        new("publish", "After the tests passed, PublishImage pushes the image as this reference, registry/repo:tag (repeatable), with --docker-auth-config's credentials for that registry",
+            s => s.PublishReferences.IsEmpty ? "(none)" : string.Join(", ", s.PublishReferences), (s, v) => s.WithPublishReference(PublishReference(v))) { Repeatable = true },
+        new("load-into-host", "After the tests passed, PublishImage copies the image into the host engine (docker save | docker load; dood: already there)",
+            s => s.LoadIntoHost ? "true" : "false", (s, v) => s.WithLoadIntoHost(ParameterValues.Boolean(v))) { IsSwitch = true },
+        new("save-image", "After the tests passed, PublishImage writes the image as a docker save archive to this path (relative to the artifacts directory)",
+            s => s.SaveImagePath ?? "(none)", (s, v) => s.WithSaveImagePath(NonEmpty(v))),
         new("keep-daemon", "Leave the DinD daemon running after the run",
             s => s.KeepDaemon ? "true" : "false", (s, v) => s.WithKeepDaemon(ParameterValues.Boolean(v))) { IsSwitch = true },
         new("data-root", "Where the DinD daemon keeps /var/lib/docker without a cache volume: tmpfs (in memory: faster, costs RAM; the default with 8 GiB available) or volume",
@@ -196,6 +206,22 @@ public static class DindParameters
             ? throw new FormatException($"'{value}' is not an image name (docker's form: [REGISTRY/]REPOSITORY[:TAG], the repository in lowercase)")
             : name;
     }
+
+    // What docker tag accepts (lowercase path components, an optional registry host:port, a tag); a digest cannot be pushed to.
+    private static string PublishReference(string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value.Trim(), @"^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+            ? value.Trim()
+            : throw new FormatException($"'{value}' is not an image reference to push to, such as registry.example.com:5000/team/app:1.2 (lowercase repository, no digest)");
+
+    private static string MirrorUrl(string value) =>
+        Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.PathAndQuery is "/" or ""
+            ? value.Trim()
+            : throw new FormatException($"'{value}' is not a registry mirror URL such as https://mirror.example.com:5000 (http or https, no path)");
+
+    private static string RegistryHost(string value) =>
+        System.Text.RegularExpressions.Regex.IsMatch(value.Trim(), @"^[a-zA-Z0-9.-]+(:[0-9]{1,5})?$|^[0-9.]+/[0-9]{1,2}$")
+            ? value.Trim()
+            : throw new FormatException($"'{value}' is not HOST[:PORT] (or a CIDR such as 10.0.0.0/8), e.g. registry.internal:5000");
 
     private static string AbsolutePath(string value) =>
         value.StartsWith('/') && value.Length > 1 ? value.TrimEnd('/') : throw new FormatException($"'{value}' must be an absolute path, such as /artifacts");

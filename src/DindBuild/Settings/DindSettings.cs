@@ -155,6 +155,28 @@ public sealed record DindSettings
     /// <summary>Whether the host's own CA bundle is part of <see cref="ExtraCaCertificates"/>.</summary>
     public bool TrustHostCa { get; init; }
 
+    /// <summary>Where PublishImage pushes the tested image (<c>--publish</c>, <c>registry/repo:tag</c>).</summary>
+    public ImmutableArray<string> PublishReferences { get; init; } = [];
+
+    /// <summary>PublishImage copies the tested image into the host engine (<c>--load-into-host</c>).</summary>
+    public bool LoadIntoHost { get; init; }
+
+    /// <summary>PublishImage writes the tested image as a <c>docker save</c> archive here (<c>--save-image</c>).</summary>
+    public string? SaveImagePath { get; init; }
+
+    /// <summary>Pull-through mirrors for Docker Hub images in the DinD daemon (<c>--registry-mirror</c>: dockerd's own flag).</summary>
+    public ImmutableArray<string> RegistryMirrors { get; init; } = [];
+
+    /// <summary>Registries the DinD daemon reaches over plain HTTP or unverified TLS (<c>--insecure-registry</c>).</summary>
+    public ImmutableArray<string> InsecureRegistries { get; init; } = [];
+
+    /// <summary>The dockerd flags these registry settings mean, before <see cref="DaemonArguments"/> (which can still override).</summary>
+    public IEnumerable<string> RegistryDaemonArguments() =>
+        RegistryMirrors.Select(mirror => $"--registry-mirror={mirror}").Concat(InsecureRegistries.Select(registry => $"--insecure-registry={registry}"));
+
+    /// <summary>Whether PublishImage has anything to do: DindTest runs it only then.</summary>
+    public bool PublishRequested => !PublishReferences.IsEmpty || LoadIntoHost || SaveImagePath is not null;
+
     /// <summary>The host engine's socket, for the <c>dood</c> mode.</summary>
     public string DockerSocket { get; init; } = Docker.DockerEndpoint.DefaultUnixSocketPath;
 
@@ -258,6 +280,17 @@ public sealed record DindSettings
     public DindSettings WithExtraCaCertificates(Trust.CaBundle certificates) => this with { ExtraCaCertificates = ExtraCaCertificates.Add(certificates) };
 
     public DindSettings WithTrustHostCa(Trust.CaBundle hostBundle) => this with { TrustHostCa = true, ExtraCaCertificates = ExtraCaCertificates.Add(hostBundle) };
+
+    public DindSettings WithPublishReference(string reference) => this with { PublishReferences = PublishReferences.Add(reference) };
+
+    public DindSettings WithRegistryMirror(string url) => this with { RegistryMirrors = RegistryMirrors.Add(url) };
+
+    public DindSettings WithInsecureRegistry(string host) => this with { InsecureRegistries = InsecureRegistries.Add(host) };
+
+    public DindSettings WithLoadIntoHost(bool load) => this with { LoadIntoHost = load };
+
+    /// <summary>A relative path is under the artifacts directory, where CI collects files from.</summary>
+    public DindSettings WithSaveImagePath(string path) => this with { SaveImagePath = Path.GetFullPath(Path.Combine(HostArtifactsDirectory, path)) };
 
     /// <summary>A path the user gave, relative to the repository root unless absolute.</summary>
     internal string ResolvePath(string path) => Resolve(path);

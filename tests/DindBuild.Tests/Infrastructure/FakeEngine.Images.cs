@@ -63,6 +63,16 @@ internal sealed partial class FakeEngine
     /// <summary>The images <c>docker pull</c> finds in a registry; any other pull fails as an offline one does.</summary>
     public HashSet<string> Pullable { get; } = [];
 
+    async Task IDockerImages.TagAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        await Call("image.tag", target);
+        var image = _images.GetValueOrDefault(source) ?? throw new DockerOperationException($"docker tag {source} {target}", $"No such image: {source}");
+        _images[target] = image with { Tags = [.. image.Tags, target] };
+    }
+
+    /// <summary>Pushes are not simulated: the real registry in Integration/ is their test.</summary>
+    Task<string?> IDockerImages.PushAsync(string name, Settings.RegistryCredential? credential, Action<string> onStatus, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     async Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken)
     {
         await Call("image.pull", name);

@@ -26,6 +26,29 @@ internal static class TestRegistry
     }
 
     /// <summary>
+    /// A running registry (removed with the harness) whose certificate, signed by a fresh test CA, names
+    /// <paramref name="registryName"/>; the CA is written to <paramref name="caFile"/>. Returns the container and the
+    /// 127.0.0.1:PORT it is published at (which the host engine takes as an insecure registry: it needs no CA there).
+    /// </summary>
+    public static async Task<(string Container, string Published)> StartAsync(Harness harness, string registryName, string caFile)
+    {
+        using var ca = TestCertificates.SelfSigned("DindBuild test registry CA");
+        using var server = TestCertificates.Server(ca, registryName);
+        var certificates = harness.PrivateDirectory("registry-certs");
+        File.SetUnixFileMode(certificates, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        await File.WriteAllTextAsync(Path.Combine(certificates, "cert.pem"), TestCertificates.Pem(server));
+        await File.WriteAllTextAsync(Path.Combine(certificates, "key.pem"), TestCertificates.KeyPem(server));
+        await File.WriteAllTextAsync(caFile, TestCertificates.Pem(ca));
+
+        await EnsureImageAsync();
+        var container = $"dindbuild-registry-{harness.Id}";
+        var started = await harness.RunAsync(container, RunArguments(certificates));
+        Assert.True(started.ExitCode == 0, started.StandardError);
+        var published = (await DockerCli.OutputAsync(["port", container, $"{Port}/tcp"])).Split('\n')[0].Trim();
+        return (container, published);
+    }
+
+    /// <summary>
     /// <c>docker run</c> flags for a registry serving TLS with the certificate and key in <paramref name="certificateDirectory"/>
     /// (cert.pem, key.pem), without authentication: Debian's own configuration asks for an htpasswd login.
     /// </summary>

@@ -79,20 +79,8 @@ public sealed class TrustedCaTests(EngineFixture engine)
         await using var harness = new Harness();
         using var files = new TempDirectory();
         const string registryName = "registry.test";
-        using var ca = TestCertificates.SelfSigned("DindBuild test registry CA");
-        using var server = TestCertificates.Server(ca, registryName);
-        var certificates = harness.PrivateDirectory("registry-certs");
-        File.SetUnixFileMode(certificates, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        await File.WriteAllTextAsync(Path.Combine(certificates, "cert.pem"), TestCertificates.Pem(server), Cancel);
-        await File.WriteAllTextAsync(Path.Combine(certificates, "key.pem"), TestCertificates.KeyPem(server), Cancel);
         var caFile = files.Combine("test-ca.pem");
-        await File.WriteAllTextAsync(caFile, TestCertificates.Pem(ca), Cancel);
-
-        await TestRegistry.EnsureImageAsync();
-        var registry = $"dindbuild-registry-{harness.Id}";
-        var started = await harness.RunAsync(registry, TestRegistry.RunArguments(certificates));
-        Assert.True(started.ExitCode == 0, started.StandardError);
-        var published = (await DockerCli.OutputAsync(["port", registry, $"{TestRegistry.Port}/tcp"])).Split('\n')[0].Trim();
+        var (registry, published) = await TestRegistry.StartAsync(harness, registryName, caFile);
 
         // The host engine takes 127.0.0.1 for an insecure registry (no verification): the push needs no CA there.
         var pushed = $"{published}/tiny:{harness.Id}";

@@ -31,6 +31,7 @@ public sealed partial class DindSession
                 _log.Warning("The failed tests' artifacts could not be exported: {Reason}", exportFailure.Message);
             }
 
+            LogPublishSkipped();
             throw;
         }
     }
