@@ -129,7 +129,7 @@ public sealed class BuildRun : IAsyncDisposable
 
         var saved = Settings.SessionIdGiven
             ? await _live.TryLoadAsync(Settings.SessionId, CancellationToken.None).ConfigureAwait(false) is { } named ? [named] : []
-            : await _live.AllAsync(CancellationToken.None).ConfigureAwait(false);
+            : RunningElsewhere(await _live.AllAsync(CancellationToken.None).ConfigureAwait(false));
         if (saved.Count == 0)
         {
             _log.Information("No session to tear down{Which}", Settings.SessionIdGiven ? $" (none saved as {Settings.SessionId} in {_saved.Store.Directory})" : "");
@@ -142,6 +142,28 @@ public sealed class BuildRun : IAsyncDisposable
         }
 
         await SavedTeardown.EachAsync(saved, state => DindSession.Continue(state, Settings, _log, _services), last => _session = last).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The saved sessions an unnamed Teardown may take: not one a live other build process is running right now (a
+    /// DindTest of this checkout in another terminal or CI job saves its state as it goes). Named with
+    /// <c>--session-id</c>, a session is torn down whoever runs it.
+    /// </summary>
+    private List<SessionState> RunningElsewhere(IReadOnlyList<SessionState> saved)
+    {
+        var free = new List<SessionState>();
+        foreach (var state in saved)
+        {
+            if (state.Owner is { } owner && owner != ProcessOwner.Kept && owner != ProcessOwner.Current && ProcessOwner.IsOnThisHost(owner) && ProcessOwner.IsAlive(owner))
+            {
+                _log.Information("Session {Session} is being run by another build (process {Owner}): left alone; './build.sh Teardown --session-id {Session}' removes it anyway", state.SessionId, owner, state.SessionId);
+                continue;
+            }
+
+            free.Add(state);
+        }
+
+        return free;
     }
 
     /// <summary>

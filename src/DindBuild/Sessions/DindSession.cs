@@ -85,7 +85,7 @@ public sealed partial class DindSession : IAsyncDisposable
     {
         services ??= new SessionServices();
         var mode = DaemonModes.ForNewSession(ContextFor(options, log, services));
-        return new DindSession(options, mode, new SessionState(options.SessionId, mode.Kind, "", null), log, services, continued: false);
+        return new DindSession(options, mode, new SessionState(options.SessionId, mode.Kind, "", null) { Owner = services.Owner }, log, services, continued: false);
     }
 
     /// <summary>

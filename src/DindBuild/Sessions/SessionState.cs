@@ -12,6 +12,13 @@ public sealed record SessionState(string SessionId, DockerMode Mode, string Dock
 {
     public DindDaemon? Daemon { get; init; }
 
+    /// <summary>
+    /// The build process running the session (<see cref="ProcessOwner.Current"/> of it), or <see cref="ProcessOwner.Kept"/>
+    /// for one kept for later steps; null in states saved before it was recorded. A Teardown that names no session
+    /// leaves a session a live other build is running (see <c>Hosting.BuildRun</c>).
+    /// </summary>
+    public string? Owner { get; init; }
+
     /// <summary>The engine holding the session's labelled resources (the host engine for dind and dood).</summary>
     public string ResourceEngineHost { get; init; } = DockerHost;
 

@@ -117,6 +117,31 @@ public sealed partial class StepByStepTests(EngineFixture engine)
         }
     }
 
+    /// <summary>
+    /// A DindTest saves its state in the checkout as it goes; an unnamed "always" Teardown of a step-by-step job in the
+    /// same checkout (a second terminal, a parallel CI job) must not tear down that run under it.
+    /// </summary>
+    [Fact]
+    public async Task An_unnamed_Teardown_leaves_a_session_another_live_build_is_running()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var running = BuildScript.NewSessionId();
+        var run = await RunningBuild.StartAsync(
+            ["DindTest", "--session-id", running, "--artifacts-dir", artifacts.Combine("run"), "--test-command", "echo tests-started; sleep 600", "--test-report", "optional"],
+            "test │ tests-started");
+
+        var teardown = await BuildScript.RunAsync(["Teardown", "--artifacts-dir", artifacts.Combine("teardown")]);
+
+        Assert.True(teardown.ExitCode == 0, teardown.Output);
+        Assert.Contains(teardown.Lines, line => line.Contains($"Session {running} is being run by another build", StringComparison.Ordinal));
+        Assert.Contains($"dindbuild-{running}", await DockerCli.OutputAsync(["ps", "--format", "{{.Names}}"]), StringComparison.Ordinal);
+        Assert.False(run.IsCompleted, "the running build ended under the Teardown");
+
+        await RunningBuild.InterruptAsync(run, $"dindbuild-{running}");
+        Assert.Empty(await DockerCli.LabelledResourcesAsync(running));
+    }
+
     [Fact]
     public async Task Sessions_removed_elsewhere_are_forgotten_and_fail_neither_a_later_step_nor_the_always_Teardown()
     {
