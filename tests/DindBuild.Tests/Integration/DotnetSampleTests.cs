@@ -115,7 +115,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
 
             // Over TCP the socket policy cannot be placed: the Testcontainers test gets the daemon's own socket.
             var run = await BuildScript.RunAsync(
-                ["DindTest", "--docker-mode", "external", "--context", Context, "--socket-policy", "permissive", "--artifacts-dir", artifacts.Combine("run"), "--session-id", session],
+                ["DindTest", "--docker-mode", "external", "--context", Context, "--socket-policy", "permissive", "--artifacts-dir", artifacts.Combine("run"), "--session-id", session, .. SeedHelper],
                 environment: external);
 
             Assert.True(run.ExitCode == 0, run.Output);

@@ -27,7 +27,7 @@ public sealed partial class StepByStepTests(EngineFixture engine)
             var seed = await BuildScript.RunAsync(["SeedImages", "--exclusive", "--session-id", session, "--artifacts-dir", artifacts.Path]);
             Assert.True(seed.ExitCode == 0, seed.Output);
             Assert.Contains(seed.Lines, line => line.Contains($"Continuing session {session} (dood)", StringComparison.Ordinal));
-            Assert.Contains(seed.Lines, line => line.Contains("dood mode: the build uses the host's images directly", StringComparison.Ordinal));
+            Assert.Contains(seed.Lines, line => line.Contains("dood mode: the run uses the host's images directly", StringComparison.Ordinal));
 
             var build = await BuildScript.RunAsync(["BuildImage", "--exclusive", "--session-id", session, "--image-tag", tag, "--artifacts-dir", artifacts.Path]);
             Assert.True(build.ExitCode == 0, build.Output);
