@@ -11,7 +11,7 @@ public sealed class LeakTests(EngineFixture engine)
     [
         ("StartDaemon", "Started DinD container"),
         ("WaitForDaemon", "DinD daemon ready"),
-        ("SeedImages", "The Dockerfile needs"),
+        ("SeedImages", "The run needs"),
         ("BuildImage", "build │ #1 "),
         ("RunTests", "test │ tests-started"),
         ("ExportArtifacts", "Exported "),
