@@ -97,10 +97,9 @@ public sealed class FaultTests(EngineFixture engine)
         Assert.Equal(4, run.ExitCode);
         Assert.Contains("example.invalid/no-such-base:1 is neither on the host engine nor buildable", run.Output, StringComparison.Ordinal);
         // Issue 15 item 1: it fails at SeedImages, before any build, with where it was looked for and how to provide it.
-        Assert.Contains("An error occurred when executing task 'SeedImages'", run.Output, StringComparison.Ordinal);
         Assert.Contains("The image example.invalid/no-such-base:1 is nowhere the session's daemon can get it from", run.Output, StringComparison.Ordinal);
         Assert.Contains("--seed-archive", run.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("executing task 'BuildImage'", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Lines, line => line.Contains("build │", StringComparison.Ordinal));
         await AssertCleanAsync(session);
     }
 
