@@ -58,6 +58,15 @@ public sealed partial class DindSession
             }
         }
 
+        // The '# syntax=' frontend is not a base image: its fix includes deleting that line, as the build would say.
+        var dockerfile = ImageBuild.DockerfileSource.Load(Options.ContextDirectory, Options.Dockerfile, Options.RepositoryRoot);
+        if (ImageBuild.BuildKit.SyntaxFrontend.ImageOf(dockerfile.Text) is { } frontend
+            && failed.FirstOrDefault(entry => entry.Image.Image == frontend) is { Image: not null } unreachable
+            && ImageBuild.BuildKit.SyntaxFrontend.Explain(dockerfile, $"failed to resolve source metadata for {frontend}: {unreachable.Image.LookedIn}; {unreachable.PullError}", null) is { } explained)
+        {
+            throw explained;
+        }
+
         throw MissingImageError.For(failed, Options.SeedImages);
     }
 }
