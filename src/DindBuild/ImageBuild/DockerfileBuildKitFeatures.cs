@@ -30,7 +30,7 @@ internal static class DockerfileBuildKitFeatures
                 continue;
             }
 
-            foreach (var token in arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).TakeWhile(token => token.StartsWith("--", StringComparison.Ordinal)))
+            foreach (var token in FlagsOf(arguments))
             {
                 var flag = token.Split('=', 2)[0];
                 if (flags.Contains(flag, StringComparer.OrdinalIgnoreCase))
@@ -47,7 +47,11 @@ internal static class DockerfileBuildKitFeatures
     public static bool MountsSecrets(string dockerfileText) =>
         DockerfileInstructions.Read(dockerfileText).Instructions
             .Where(instruction => string.Equals(instruction.Keyword, "RUN", StringComparison.OrdinalIgnoreCase))
-            .SelectMany(instruction => instruction.Arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).TakeWhile(token => token.StartsWith("--", StringComparison.Ordinal)))
+            .SelectMany(instruction => FlagsOf(instruction.Arguments))
             .Where(token => token.StartsWith("--mount=", StringComparison.OrdinalIgnoreCase))
             .Any(token => token["--mount=".Length..].Split(',').Any(option => string.Equals(option.Trim(), "type=secret", StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The instruction's leading <c>--flag[=value]</c> words, before its command or sources.</summary>
+    private static IEnumerable<string> FlagsOf(string arguments) =>
+        arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).TakeWhile(token => token.StartsWith("--", StringComparison.Ordinal));
 }

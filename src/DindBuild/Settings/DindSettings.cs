@@ -1,3 +1,4 @@
+// Just over 300 lines on purpose: one record with every parameter a run is told, each beside its WithX copy.
 using System.Collections.Immutable;
 
 namespace DindBuild.Settings;

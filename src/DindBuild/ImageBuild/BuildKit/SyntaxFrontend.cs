@@ -27,15 +27,22 @@ internal static class SyntaxFrontend
         var aboutIt = error.Contains(repository, StringComparison.OrdinalIgnoreCase)
             && (error.Contains("resolve", StringComparison.OrdinalIgnoreCase) || error.Contains("pull", StringComparison.OrdinalIgnoreCase)
                 || error.Contains("not found", StringComparison.OrdinalIgnoreCase) || error.Contains("lookup", StringComparison.OrdinalIgnoreCase));
-        if (!aboutIt)
-        {
-            return null;
-        }
+        return aboutIt ? Unreachable(dockerfile, directive, $"the daemon's error: {error}", transportFailure) : null;
+    }
 
+    /// <summary>The frontend image the Dockerfile names cannot be had (at SeedImages, or the build's pull): seed it, or delete the line.</summary>
+    public static DindBuildException? Unreachable(DockerfileSource dockerfile, string evidence) =>
+        DockerfileInstructions.Directive(dockerfile.Text, "syntax") is { } directive && directive.Value.Trim().Length > 0
+            ? Unreachable(dockerfile, directive, evidence, null)
+            : null;
+
+    private static DindBuildException Unreachable(DockerfileSource dockerfile, (string Value, int Line) directive, string evidence, Exception? transportFailure)
+    {
+        var image = directive.Value.Trim();
         return new DindBuildException(
             FailureKind.BuildFailed,
             $"The Dockerfile frontend image {image} could not be fetched: {dockerfile.DisplayPath}:{directive.Line} says '# syntax={image}', which makes BuildKit pull that image to parse the Dockerfile, and the daemon cannot reach its registry (offline, or no such image).",
-            $"the daemon's error: {error}",
+            evidence,
             $"either make {image} available to the daemon — 'docker pull {image}' (or 'docker load') on the host engine, which SeedImages then copies into the session daemon (in dood mode the host engine is the daemon) — or delete the '# syntax=' line to build with the daemon's built-in Dockerfile frontend.",
             transportFailure)
         {

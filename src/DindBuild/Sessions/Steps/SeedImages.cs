@@ -62,7 +62,7 @@ public sealed partial class DindSession
         var dockerfile = ImageBuild.DockerfileSource.Load(Options.ContextDirectory, Options.Dockerfile, Options.RepositoryRoot);
         if (ImageBuild.BuildKit.SyntaxFrontend.ImageOf(dockerfile.Text) is { } frontend
             && failed.FirstOrDefault(entry => entry.Image.Image == frontend) is { Image: not null } unreachable
-            && ImageBuild.BuildKit.SyntaxFrontend.Explain(dockerfile, $"failed to resolve source metadata for {frontend}: {unreachable.Image.LookedIn}; {unreachable.PullError}", null) is { } explained)
+            && ImageBuild.BuildKit.SyntaxFrontend.Unreachable(dockerfile, $"{frontend}: {unreachable.Image.LookedIn}; the session's daemon could not pull it: {unreachable.PullError}") is { } explained)
         {
             throw explained;
         }
