@@ -7,6 +7,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# DINDBUILD_TRACE_STARTUP=1: a timestamped line on stderr after each thing done before the first target (the benchmark
+# breaks start-up down with them); the bootstrapper below and the recipe add theirs.
+trace() { [[ -z "${DINDBUILD_TRACE_STARTUP:-}" ]] || echo "dindbuild-startup: ${EPOCHREALTIME:-$(date +%s.%N)} $*" >&2; }
+trace "build.sh started"
 
 cd "$root"
 engine_dir="$root/.dindbuild/engine"
@@ -33,6 +37,7 @@ if [[ ! -f "$engine_dir/.stamp" || "$(cat "$engine_dir/.stamp")" != "$stamp" ]];
   fi
   echo "$stamp" > "$engine_dir/.stamp"
 fi
+trace "engine freshness checked"
 
 flock -u 9
 exec 9>&-

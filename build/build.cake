@@ -16,6 +16,8 @@ using DindBuild.Diagnostics;
 using DindBuild.Settings;
 
 DindRecipe.AddOption("package-version", "Pack: the packages' version (default: from git tags by MinVer, e.g. tag v1.2.3 gives 1.2.3)");
+DindRecipe.AddOption("only", "Benchmark: only these groups of rows, comma-separated (builders, cache-mounts, daemon, transfer, end-to-end, dotnet, startup)");
+DindRecipe.AddOption("skip", "Benchmark: leave these groups of rows out (e.g. --skip dotnet, the slowest)");
 
 Task("RenderReport")
     .Description("Render artifacts/dindbuild-report.html to a PNG next to it in headless Chromium (installs Debian's chromium when missing)")
@@ -74,6 +76,11 @@ Task("Benchmark")
                     arguments.AppendSwitchQuoted("--" + parameter.Name, "=", value);
                 }
             }
+        }
+
+        foreach (var option in new[] { "only", "skip" }.Where(HasArgument))
+        {
+            arguments.AppendSwitchQuoted("--" + option, "=", Argument<string>(option));
         }
 
         if (Context.Log.Verbosity >= Verbosity.Verbose)

@@ -7,15 +7,24 @@ namespace DindBuild.Benchmarks;
 /// <summary>The table printed at the end of a benchmark run, and the same as JSON.</summary>
 public static class BenchmarkReport
 {
+    /// <summary>One line per row, the columns as wide as their longest cell; "met" is yes or NO, "—" for rows only reported.</summary>
     public static string Table(IReadOnlyList<BenchmarkResult> results)
     {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"measure",-44} {"ours: median (min–max)",-28} {"baseline: median (min–max)",-36} {"figure",-9} {"goal",-22} met");
-        foreach (var result in results)
+        string[] header = ["measure", "ours: median (min–max)", "baseline: median (min–max)", "figure", "goal", "met"];
+        var rows = results.Select(result => new[]
         {
-            var baseline = result.BaselineSamples.Count == 0 ? result.Baseline : $"{result.Baseline}: {result.Describe(result.BaselineSamples)}";
-            var figure = result.Kind == RatioKind.Absolute ? result.Figure.ToString("0.###", CultureInfo.InvariantCulture) : result.Figure.ToString("0.00", CultureInfo.InvariantCulture) + "×";
-            text.AppendLine(CultureInfo.InvariantCulture, $"{result.Measure,-44} {result.Describe(result.Samples) + " " + result.Unit,-28} {baseline,-36} {figure,-9} {result.Goal,-22} {(result.GoalMet ? "yes" : "NO")}");
+            result.Measure,
+            result.Describe(result.Samples) + " " + result.Unit,
+            result.BaselineSamples.Count == 0 ? result.Baseline : $"{result.Baseline}: {result.Describe(result.BaselineSamples)}",
+            result.Kind == RatioKind.Absolute ? result.Figure.ToString("0.###", CultureInfo.InvariantCulture) : result.Figure.ToString("0.00", CultureInfo.InvariantCulture) + "×",
+            result.Goal,
+            result.Goal == "report" ? "—" : result.GoalMet ? "yes" : "NO",
+        }).Prepend(header).ToList();
+        var widths = Enumerable.Range(0, header.Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
+        var text = new StringBuilder();
+        foreach (var row in rows)
+        {
+            text.AppendLine(string.Join("  ", row.Select((cell, column) => column == row.Length - 1 ? cell : cell.PadRight(widths[column]))));
         }
 
         return text.ToString();

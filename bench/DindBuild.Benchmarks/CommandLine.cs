@@ -25,8 +25,8 @@ internal sealed class CommandLine
 
     public string? RepositoryRoot { get; private set; }
 
-    /// <summary>Run only one group of measures (<c>builders</c>: BuildKit against classic, the cost of decoding progress and cache mounts; <c>cache-mounts</c>: the last alone); null runs all.</summary>
-    public string? Only { get; private set; }
+    /// <summary>The groups of measures to run: <c>--only a,b</c> and <c>--skip c</c> (see <see cref="BenchmarkGroups"/>); all by default.</summary>
+    public BenchmarkGroups Groups { get; private set; } = BenchmarkGroups.All;
 
     /// <summary>The values given for a DindBuild parameter: empty when absent, an empty string for a bare switch.</summary>
     public IReadOnlyList<string> Values(string name) => _values.TryGetValue(name, out var values) ? values : [];
@@ -36,6 +36,7 @@ internal sealed class CommandLine
     {
         var line = new CommandLine();
         var byName = parameters.ToDictionary(parameter => parameter.Name, StringComparer.OrdinalIgnoreCase);
+        string? only = null, skip = null;
         for (var index = 0; index < arguments.Count; index++)
         {
             var argument = arguments[index];
@@ -56,7 +57,7 @@ internal sealed class CommandLine
             bool isSwitch = name.ToLowerInvariant() switch
             {
                 "help" or "list" or "verbose" => true,
-                "repository-root" or "only" => false,
+                "repository-root" or "only" or "skip" => false,
                 _ => byName.TryGetValue(name, out var parameter)
                     ? parameter.IsSwitch
                     : throw new FormatException($"unknown parameter --{name} (--help lists them)"),
@@ -95,7 +96,10 @@ internal sealed class CommandLine
                     line.RepositoryRoot = value;
                     break;
                 case "only":
-                    line.Only = value.Trim().ToLowerInvariant() is "builders" or "cache-mounts" ? value.Trim().ToLowerInvariant() : throw new FormatException($"--only {value}: the groups are 'builders' and 'cache-mounts'");
+                    only = value;
+                    break;
+                case "skip":
+                    skip = value;
                     break;
                 default:
                     var canonical = byName[name].Name;
@@ -109,6 +113,7 @@ internal sealed class CommandLine
             }
         }
 
+        line.Groups = BenchmarkGroups.From(only, skip);
         return line;
     }
 }

@@ -13,6 +13,9 @@ script_key="${DINDBUILD_SCRIPT_KEY:-}"
 # Read once: a build that Cake starts (another repository's ./build.sh, a test) must not inherit them.
 unset DINDBUILD_REPOSITORY_ROOT DINDBUILD_SCRIPT_KEY
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# DINDBUILD_TRACE_STARTUP=1: a timestamped line on stderr after each thing done before the first target.
+trace() { [[ -z "${DINDBUILD_TRACE_STARTUP:-}" ]] || echo "dindbuild-startup: ${EPOCHREALTIME:-$(date +%s.%N)} $*" >&2; }
+trace "bootstrapper started"
 
 args=()
 if [[ $# -gt 0 && "$1" != -* ]]; then
@@ -41,24 +44,33 @@ for kind in tools addins modules; do
 done
 
 manifest=build/dotnet-tools.json
-if ! restore_log=$(dotnet tool restore --tool-manifest "$manifest" 2>&1); then
-  echo "$restore_log" >&2
-  echo "build.sh: 'dotnet tool restore' failed; Cake 7 (cake.tool in $manifest) is needed." >&2
-  exit 1
-fi
-
-# Run Cake's own entry assembly: 'dotnet tool run' would put a second process between us and
+# Cake's own entry assembly, run directly: 'dotnet tool run' would put a second process between us and
 # Cake, and a SIGTERM sent to this script would not reach the build (and its teardown).
 cake_version=$(sed -n '/"cake.tool"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$manifest")
-runtime_major=$(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([0-9]*\)\..*/\1/p' | sort -n | tail -n 1)
-cake_dll=""
-for candidate in $(ls -d "${NUGET_PACKAGES:-$HOME/.nuget/packages}/cake.tool/$cake_version"/tools/net*/any 2>/dev/null | sort -V -r); do
-  framework_major=$(basename "$(dirname "$candidate")" | sed 's/^net\([0-9]*\).*/\1/')
-  if [[ -n "$runtime_major" && "$framework_major" -le "$runtime_major" && -f "$candidate/Cake.dll" ]]; then
-    cake_dll="$candidate/Cake.dll"
-    break
+find_cake() {
+  local runtime_major candidate framework_major
+  runtime_major=$(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([0-9]*\)\..*/\1/p' | sort -n | tail -n 1)
+  for candidate in $(ls -d "${NUGET_PACKAGES:-$HOME/.nuget/packages}/cake.tool/$cake_version"/tools/net*/any 2>/dev/null | sort -V -r); do
+    framework_major=$(basename "$(dirname "$candidate")" | sed 's/^net\([0-9]*\).*/\1/')
+    if [[ -n "$runtime_major" && "$framework_major" -le "$runtime_major" && -f "$candidate/Cake.dll" ]]; then
+      echo "$candidate/Cake.dll"
+      return
+    fi
+  done
+}
+cake_dll=$(find_cake)
+trace "Cake looked up in the package cache"
+# 'dotnet tool restore' (a quarter of a second) only when the pinned Cake is not in the package cache yet: once it
+# is, the restore would find it there and do nothing else.
+if [[ -z "$cake_dll" ]]; then
+  if ! restore_log=$(dotnet tool restore --tool-manifest "$manifest" 2>&1); then
+    echo "$restore_log" >&2
+    echo "build.sh: 'dotnet tool restore' failed; Cake 7 (cake.tool in $manifest) is needed." >&2
+    exit 1
   fi
-done
+  cake_dll=$(find_cake)
+  trace "Cake restored"
+fi
 if [[ -n "$cake_dll" ]]; then
   # Compiling build.cake takes seconds on every run; Cake's script cache keeps the compiled script. Cake writes that
   # assembly in place, though, and a run starting meanwhile could load half of it: so the cache is filled once, under
@@ -86,6 +98,7 @@ if [[ -n "$cake_dll" ]]; then
       args+=("--settings_enablescriptcache=true" "--paths_cache=$cache")
     fi
   fi
+  trace "script cache looked up; starting Cake"
   exec dotnet "$cake_dll" build/build.cake "${args[@]}"
 fi
 # 'dotnet tool run' finds the manifest from the working directory: build/ holds it.

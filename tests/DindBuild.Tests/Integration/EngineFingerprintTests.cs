@@ -75,6 +75,59 @@ public sealed class EngineFingerprintTests(EngineFingerprintTests.Checkout check
         Assert.NotEmpty(CompiledScripts().Except(afterScript));
     }
 
+    /// <summary>
+    /// Issue 17 item 2: nothing runs before the first target that it does not need. 'dotnet tool restore' (a quarter of
+    /// a second) runs only when the pinned Cake is not in the package cache; a PATH shim in front of dotnet records every
+    /// call. DINDBUILD_TRACE_STARTUP=1 shows each thing build.sh, the bootstrapper and the recipe do first, in order.
+    /// </summary>
+    [Fact]
+    public async Task Cake_in_the_package_cache_starts_without_a_tool_restore_and_a_missing_one_is_restored()
+    {
+        using var shim = new TempDirectory("dindbuild-dotnet-shim");
+        var calls = shim.Combine("calls.log");
+        var dotnet = shim.Combine("dotnet");
+        await File.WriteAllTextAsync(dotnet, $"#!/bin/sh\necho \"$*\" >> '{calls}'\nexec '{RealDotnet()}' \"$@\"\n", TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(dotnet, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var environment = new Dictionary<string, string?>(ConsumerRepository.CleanEnvironment)
+        {
+            ["PATH"] = shim.Path + ":" + Environment.GetEnvironmentVariable("PATH"),
+            ["DINDBUILD_TRACE_STARTUP"] = "1",
+        };
+
+        var cached = await checkout.HelpAsync(environment);
+
+        Assert.True(cached.ExitCode == 0, cached.Output);
+        var cachedCalls = await File.ReadAllLinesAsync(calls, TestContext.Current.CancellationToken);
+        Assert.Contains(cachedCalls, call => call.Contains("Cake.dll build/build.cake", StringComparison.Ordinal));
+        Assert.DoesNotContain(cachedCalls, call => call.StartsWith("tool restore", StringComparison.Ordinal));
+        string[] phases =
+        [
+            "build.sh started", "engine freshness checked", "bootstrapper started", "Cake looked up in the package cache",
+            "script cache looked up; starting Cake", "script loaded, recipe starts", "parameters read, inputs checked, artifacts directory locked", "log opened, target starting",
+        ];
+        Assert.Equal(phases, cached.Lines.Where(line => line.StartsWith("dindbuild-startup: ", StringComparison.Ordinal)).Select(line => line.Split(' ', 3)[2]));
+
+        // A fresh CI runner: an empty package cache, and no record of restored tools (dotnet keeps one under its
+        // home, and with it a restore only checks the old package folder). Cake is restored into the new one, then run.
+        using var packages = new TempDirectory("dindbuild-packages");
+        File.Delete(calls);
+        var restored = await checkout.HelpAsync(new Dictionary<string, string?>(environment) { ["NUGET_PACKAGES"] = packages.Combine("packages"), ["DOTNET_CLI_HOME"] = packages.Combine("home") });
+
+        Assert.True(restored.ExitCode == 0, restored.Output);
+        var restoredCalls = await File.ReadAllLinesAsync(calls, TestContext.Current.CancellationToken);
+        Assert.Contains(restoredCalls, call => call.StartsWith("tool restore", StringComparison.Ordinal));
+        Assert.Contains(restoredCalls, call => call.StartsWith(packages.Combine("packages", "cake.tool"), StringComparison.Ordinal) && call.Contains("Cake.dll build/build.cake", StringComparison.Ordinal));
+        Assert.Contains(restored.Lines, line => line.StartsWith("dindbuild-startup: ", StringComparison.Ordinal) && line.EndsWith(" Cake restored", StringComparison.Ordinal));
+        Assert.Contains(restored.Lines, line => line.Contains("Usage: ./build.sh [TARGET]", StringComparison.Ordinal));
+    }
+
+    /// <summary>The dotnet on PATH with its links resolved: the shim must not find itself.</summary>
+    private static string RealDotnet()
+    {
+        var found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(directory => Path.Combine(directory, "dotnet")).First(File.Exists);
+        return new FileInfo(found).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? found;
+    }
+
     private List<string> CompiledScripts()
     {
         var cache = checkout.Combine(".dindbuild", "cake", "cache");
@@ -109,7 +162,8 @@ public sealed class EngineFingerprintTests(EngineFingerprintTests.Checkout check
             Assert.True(first.ExitCode == 0, first.Output);
         }
 
-        internal Task<BuildScriptResult> HelpAsync() => BuildScript.RunAsync(["Help"], environment: ConsumerRepository.CleanEnvironment, repository: _root.Path);
+        internal Task<BuildScriptResult> HelpAsync(IReadOnlyDictionary<string, string?>? environment = null) =>
+            BuildScript.RunAsync(["Help"], environment: environment ?? ConsumerRepository.CleanEnvironment, repository: _root.Path);
 
         public ValueTask DisposeAsync()
         {

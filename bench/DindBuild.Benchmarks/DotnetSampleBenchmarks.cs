@@ -1,0 +1,39 @@
+using CliWrap;
+using CliWrap.Buffered;
+using DindBuild.Settings;
+using Serilog;
+
+namespace DindBuild.Benchmarks;
+
+/// <summary>
+/// <c>./build.sh DindTest</c> on the .NET sample (samples/dotnet-app: a ~900 MB SDK base image, a Testcontainers test),
+/// dind against dood in the same round, no options beyond what the sample needs (its helper image by --seed-image, as
+/// DotnetSampleTests run it). Slow — about 90 s a round — so it is its own group (<c>--only dotnet</c>, <c>--skip dotnet</c>).
+/// </summary>
+internal sealed class DotnetSampleBenchmarks(DindSettings settings, ILogger log)
+{
+    private static readonly string[] Sample = ["--context", "samples/dotnet-app", "--seed-image", "dindbuild/python:trixie"];
+
+    public async Task<BenchmarkResult> RunAsync(int iterations, CancellationToken cancellationToken)
+    {
+        var root = settings.RepositoryRoot;
+
+        // Not measured: the SDK stand-in is built on the host engine once per machine (minutes), not per run.
+        log.Information("Benchmark: the .NET sample's base image on the host engine (PrepareImages, not measured)");
+        await BuildScriptClock.RunAsync(root, ["PrepareImages", .. Sample], cancellationToken).ConfigureAwait(false);
+
+        // Testcontainers for .NET pins API 1.44; against an older host engine (dood) it must be told the engine's.
+        var api = (await Cli.Wrap("docker").WithArguments(["version", "--format", "{{.Server.APIVersion}}"]).ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false)).StandardOutput.Trim();
+        string[] apiVersion = Version.Parse(api) < new Version(1, 44) ? ["--test-env", "DOCKER_API_VERSION=" + api] : [];
+
+        using var files = new BenchmarkDirectory();
+        List<double> dind = [], dood = [];
+        for (var round = 0; round < iterations; round++)
+        {
+            dind.Add((await BuildScriptClock.RunAsync(root, ["DindTest", .. Sample, "--artifacts-dir", files.Directory($"dind-{round}")], cancellationToken).ConfigureAwait(false)).Seconds);
+            dood.Add((await BuildScriptClock.RunAsync(root, ["DindTest", .. Sample, "--docker-mode", "dood", .. apiVersion, "--artifacts-dir", files.Directory($"dood-{round}")], cancellationToken).ConfigureAwait(false)).Seconds);
+        }
+
+        return new("DindTest end to end, samples/dotnet-app, dind", "s", dind, "the same in dood mode", dood, RatioKind.Time, "≤ 1.3×", ratio => ratio <= 1.3);
+    }
+}
