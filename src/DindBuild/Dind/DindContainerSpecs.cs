@@ -24,12 +24,16 @@ internal static class DindContainerSpecs
     /// <summary>The dockerd flag that puts inner containers in a user namespace (a <c>dockremap</c> user dockerd makes itself).</summary>
     public const string UsernsRemapFlag = "--userns-remap=default";
 
+    /// <summary>Where a seed snapshot volume is mounted, read-only: the entry script copies it into the data root.</summary>
+    public const string SeedSnapshotMount = "/dindbuild-seed";
+
     /// <summary>
     /// The container of one start. With <paramref name="innerUserns"/> the daemon gets
     /// <see cref="UsernsRemapFlag"/> (unless <paramref name="daemonArguments"/> name a remap of their own),
-    /// the entry script mounts what runc needs for it, and the capabilities profile gets SYS_PTRACE.
+    /// the entry script mounts what runc needs for it, and the capabilities profile gets SYS_PTRACE. With
+    /// <paramref name="seedSnapshot"/> (a volume) the entry script copies that prepared data root in before dockerd starts.
     /// </summary>
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false)
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false, string? seedSnapshot = null)
     {
         daemonArguments ??= [];
         string[] usernsFlags = innerUserns && !NamesUsernsRemap(daemonArguments) ? [UsernsRemapFlag] : [];
@@ -57,7 +61,13 @@ internal static class DindContainerSpecs
             Hostname = SessionNames.DindContainer(sessionId),
             Entrypoint = ["/bin/sh", EntrypointPath],
             Command = [.. listeners, .. tlsFlags, .. usernsFlags, .. daemonArguments],
-            Environment = [.. tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : Array.Empty<string>(), .. innerUserns ? ["DINDBUILD_INNER_USERNS=1"] : Array.Empty<string>(), .. extraCa ? [$"DINDBUILD_CA_DIR={CaDirectoryInContainer}"] : Array.Empty<string>()],
+            Environment =
+            [
+                .. tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : Array.Empty<string>(),
+                .. innerUserns ? ["DINDBUILD_INNER_USERNS=1"] : Array.Empty<string>(),
+                .. extraCa ? [$"DINDBUILD_CA_DIR={CaDirectoryInContainer}"] : Array.Empty<string>(),
+                .. seedSnapshot is null ? Array.Empty<string>() : [$"DINDBUILD_SEED_SNAPSHOT={SeedSnapshotMount}"],
+            ],
             Labels = SessionLabels.For(sessionId, "dind", owner),
             NetworkMode = network,
             NetworkAliases = ["docker"],
@@ -69,13 +79,19 @@ internal static class DindContainerSpecs
                 // Never the container's own overlay filesystem: overlay2 on overlayfs fails.
                 .. dataVolume == InMemoryDataRoot ? [] : new[] { new MountSpec(MountKind.Volume, dataVolume, "/var/lib/docker") },
                 new MountSpec(MountKind.Bind, socketDirectory, DindDaemon.SocketDirectoryInContainer),
+                .. seedSnapshot is null ? [] : new[] { new MountSpec(MountKind.Volume, seedSnapshot, SeedSnapshotMount, ReadOnly: true) },
             ],
 
             // Docker's tmpfs default is noexec and 64 MiB: images need exec, devices and room.
             Tmpfs = dataVolume == InMemoryDataRoot ? ImmutableDictionary<string, string>.Empty.Add("/var/lib/docker", "rw,exec,suid,dev,mode=711") : ImmutableDictionary<string, string>.Empty,
         };
 
-        return profile switch
+        return WithProfile(spec, profile, innerUserns, sysboxRuntime);
+    }
+
+    /// <summary>The privilege profile's part of a DinD container (the session's, and a seed snapshot's maker).</summary>
+    public static ContainerSpec WithProfile(ContainerSpec spec, PrivilegeProfile profile, bool innerUserns, string sysboxRuntime) =>
+        profile switch
         {
             PrivilegeProfile.Privileged => spec with { Privileged = true },
             PrivilegeProfile.Capabilities => spec with
@@ -98,7 +114,6 @@ internal static class DindContainerSpecs
             PrivilegeProfile.Sysbox => spec with { Runtime = sysboxRuntime },
             _ => throw new ArgumentOutOfRangeException(nameof(profile), profile, "resolve 'auto' before creating the container"),
         };
-    }
 
     /// <summary>Whether the given dockerd flags already ask for a user namespace (<c>--userns-remap</c>, with <c>=</c> or as two words).</summary>
     public static bool NamesUsernsRemap(IEnumerable<string> daemonArguments) =>

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
 using DindBuild.IO;
+using DindBuild.Images.Snapshots;
 using DindBuild.Sessions;
 using DindBuild.Readiness;
 using DindBuild.Settings;
@@ -23,8 +24,10 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
     /// Creates the session's network, data volume and private socket directory, then the container,
     /// and starts it; with TLS on, writes the certificates once the container's addresses are known.
     /// Every resource is labelled first, so teardown finds it even if this method fails half-way.
+    /// <paramref name="seedSnapshot"/>, given the private directory, returns the seed snapshot volume the
+    /// container starts from (made there if need be), or null.
     /// </summary>
-    public async Task<DindDaemon> StartAsync(string sessionId, string image, PrivilegeProfile requested, DindOptions options, CancellationToken cancellationToken)
+    public async Task<DindDaemon> StartAsync(string sessionId, string image, PrivilegeProfile requested, DindOptions options, CancellationToken cancellationToken, Func<string, Task<string?>>? seedSnapshot = null)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -40,6 +43,10 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         // 0700: whoever can reach this socket or the client key is root in the DinD daemon.
         var socketDirectory = SessionNames.PrivateDirectory(sessionId);
         PrivateFiles.CreateDirectory(socketDirectory);
+        if (seedSnapshot is not null && options.CacheVolume is null)
+        {
+            options = options with { SeedSnapshot = await seedSnapshot(socketDirectory).ConfigureAwait(false) };
+        }
 
         return await StartContainerAsync(sessionId, image, requested, socketDirectory, network, options, cancellationToken).ConfigureAwait(false);
     }
@@ -223,7 +230,8 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         var daemonArguments = daemon.DataVolume == options.CacheVolume
             ? BuilderGcConfig.Apply(daemon.SocketDirectory, options.CacheMaxBytes, options.DaemonArguments, log)
             : options.DaemonArguments;
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty);
+        var snapshot = daemon.DataVolume == options.CacheVolume ? null : options.SeedSnapshot;
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty, seedSnapshot: snapshot);
         // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
         log.Information("Creating DinD container {Name}", spec.Name);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
@@ -232,6 +240,14 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
             using (var script = EntrypointScript.AsTar())
             {
                 await host.Containers.PutArchiveAsync(id, "/", script, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (snapshot is not null && !await SeedSnapshotStore.IsCompleteAsync(host, id, snapshot, log, cancellationToken).ConfigureAwait(false))
+            {
+                // Left half-made by a killed run, or removed since it was chosen: this start goes without it (SeedImages copies).
+                await host.Containers.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
+                await SeedSnapshotStore.RemoveIncompleteAsync(host, snapshot, log, cancellationToken).ConfigureAwait(false);
+                return await CreateAndStartAsync(daemon, options with { SeedSnapshot = null }, cancellationToken).ConfigureAwait(false);
             }
 
             await host.Containers.StartAsync(id, cancellationToken).ConfigureAwait(false);

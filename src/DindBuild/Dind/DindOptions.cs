@@ -18,6 +18,9 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>An in-memory data root (tmpfs) instead of an ephemeral volume, when there is no cache volume.</summary>
     public bool DataRootInMemory { get; init; }
 
+    /// <summary>A seed snapshot volume (<see cref="Images.Snapshots.SeedSnapshotStore"/>) the entry script copies into a fresh data root; null for none.</summary>
+    public string? SeedSnapshot { get; init; }
+
     /// <summary>A named volume kept across runs as the daemon's data root (its layer cache); null for an ephemeral one.</summary>
     public string? CacheVolume { get; init; }
 

@@ -60,6 +60,30 @@ mount --make-rshared / 2>/dev/null || say "could not make / rshared"
 # A daemon killed earlier on this data root leaves pid files that stop the next one from starting.
 find /run /var/run -maxdepth 3 \( -name 'docker*.pid' -o -name 'containerd*.pid' \) -delete 2>/dev/null || :
 
+# A seed snapshot (DindBuild's prepared data root holding just the run's base images, see Images/Snapshots): mounted
+# read-only, copied into this daemon's own data root, never used in place — no two daemons share a writable data
+# root. It is the whole data root a cleanly stopped dockerd left (with --userns-remap its images are under
+# UID.GID/), less engine-id, so that each daemon gets its own ID. The copy must keep what overlay2 layers are made
+# of: whiteouts (0/0 character devices), opaque directories (trusted.overlay.* xattrs), hard links, owners, modes.
+# GNU cp with xattr named in --preserve fails when an xattr cannot be kept ('cp -a' alone would not say); a cp that
+# is not GNU's (busybox in other DinD images) is not trusted with it, and the daemon starts empty: SeedImages copies.
+# Done before the TLS wait, while DindBuild makes the certificates.
+if [ -n "${DINDBUILD_SEED_SNAPSHOT:-}" ]; then
+	if [ ! -e "$DINDBUILD_SEED_SNAPSHOT/complete" ]; then
+		say "the seed snapshot in $DINDBUILD_SEED_SNAPSHOT is not complete; starting without it"
+	elif [ -n "$(ls -A /var/lib/docker 2>/dev/null)" ]; then
+		say "/var/lib/docker is not empty; the seed snapshot is not copied over it"
+	elif ! cp --version 2>/dev/null | grep -q 'GNU coreutils'; then
+		say "this image's cp is not GNU coreutils' (it may drop overlay2's xattrs); starting without the seed snapshot"
+	elif cp -dR --preserve=mode,ownership,timestamps,links,xattr "$DINDBUILD_SEED_SNAPSHOT/docker/." /var/lib/docker/; then
+		rm -f /var/lib/docker/engine-id
+		say "copied the seed snapshot $(head -n 1 "$DINDBUILD_SEED_SNAPSHOT/complete") into /var/lib/docker"
+	else
+		say "could not copy the seed snapshot; starting without it"
+		find /var/lib/docker -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+	fi
+fi
+
 # With TLS on, DindBuild writes the server certificate once the container's addresses are known
 # (they are its subject alternative names); dockerd must not start before it is there.
 if [ -n "${DINDBUILD_TLS_DIR:-}" ]; then

@@ -24,13 +24,20 @@ internal sealed class ImageSeeder(IDockerEngine source, IDockerEngine target, Ro
         var unavailable = new List<MissingImage>();
         foreach (var image in images)
         {
-            if (await target.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false) is not null)
+            // By ID, not name: a seed snapshot (or a cache volume) may hold an older build of a name the host has rebuilt since.
+            var present = await target.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
+            var found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
+            if (present is not null && (found is null || found.Id == present.Id))
             {
                 log.Information("{Image} is already in the session's daemon", image);
                 continue;
             }
 
-            var found = await source.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false);
+            if (present is not null)
+            {
+                log.Information("{Image} in the session's daemon is {Present}, the host engine's is {Found}: copying the host's", image, present.Id, found!.Id);
+            }
+
             var recipe = recipes is null ? null : ImageRecipe.ForImage(image, ContextDirectory);
             if (recipe is not null && recipe.NeededForBuild(found))
             {

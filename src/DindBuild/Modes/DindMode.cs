@@ -2,6 +2,7 @@ using DindBuild.Diagnostics;
 using DindBuild.Dind;
 using DindBuild.Docker;
 using DindBuild.Images;
+using DindBuild.Images.Snapshots;
 using DindBuild.Provisioning;
 using DindBuild.Reporting;
 using DindBuild.Sessions;
@@ -77,7 +78,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             ExtraCa = options.ExtraCaCertificates,
         };
         var starter = Starter(host);
-        _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken).ConfigureAwait(false);
+        _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken, SeedSnapshot(host, sessionId, image, dindOptions, cancellationToken)).ConfigureAwait(false);
         if (!userns.Try)
         {
             _daemon = _daemon with { InnerUsernsOffReason = userns.OffReason };
@@ -86,6 +87,30 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
 
         // Only a real container tells whether this host lets one start in a user namespace.
         (_daemon, _daemonClient) = await new InnerUsernsStart(starter, context.Log).ConfirmAsync(_daemon, userns, dindOptions, _ => DaemonAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The seed snapshot of the run's images (made now on a first run with them), which the DinD container copies into
+    /// its data root before its dockerd starts; none where the data root keeps images anyway or cannot take one.
+    /// </summary>
+    private Func<string, Task<string?>>? SeedSnapshot(IDockerEngine host, string sessionId, string image, DindOptions dindOptions, CancellationToken cancellationToken)
+    {
+        if (SeedSnapshotKey.WhyNot(dindOptions.CacheVolume, dindOptions.DaemonArguments) is { } reason)
+        {
+            context.Log.Debug("No seed snapshot: {Reason}", reason);
+            return null;
+        }
+
+        var images = RunImages.ForSnapshot(context.Options);
+        return images.Count == 0 ? null : socketDirectory => new SeedSnapshotStore(host, context.Engines.Open, context.Log).EnsureAsync(
+            new SeedSnapshotRequest(sessionId, images, image, context.Options.PrivilegeProfile, dindOptions.DaemonArguments, Path.Combine(socketDirectory, "seed"))
+            {
+                Owner = dindOptions.Owner,
+                InnerUserns = dindOptions.InnerUserns,
+                SysboxRuntime = dindOptions.SysboxRuntime,
+                DaemonStartTimeout = context.Options.DaemonStartTimeout,
+            },
+            cancellationToken);
     }
 
     public async Task<IDockerEngine> DaemonAsync(CancellationToken cancellationToken)

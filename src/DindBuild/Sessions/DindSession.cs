@@ -226,21 +226,5 @@ public sealed partial class DindSession : IAsyncDisposable
     }
 
     /// <summary>The images the build pulls; with BuildKit those of the stages the target needs, and the <c># syntax=</c> frontend.</summary>
-    private IReadOnlyList<string> DockerfileImages(BuilderKind? builder = null)
-    {
-        var path = Options.DockerfilePath;
-        if (!File.Exists(path))
-        {
-            return [];
-        }
-
-        var text = File.ReadAllText(path);
-        if (builder != BuilderKind.BuildKit)
-        {
-            return DockerfileBaseImages.Parse(text, Options.BuildArgs);
-        }
-
-        var images = DockerfileBaseImages.Parse(text, Options.BuildArgs, Options.TargetStage ?? DockerfileBaseImages.LastStage);
-        return ImageBuild.BuildKit.SyntaxFrontend.ImageOf(text) is { } frontend && !images.Contains(frontend) ? [frontend, .. images] : images;
-    }
+    private IReadOnlyList<string> DockerfileImages(BuilderKind? builder = null) => Images.RunImages.FromDockerfile(Options, builder);
 }

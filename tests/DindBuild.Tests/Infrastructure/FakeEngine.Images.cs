@@ -9,6 +9,12 @@ internal sealed partial class FakeEngine
     public void AddImage(string name, IReadOnlyDictionary<string, string>? labels = null) =>
         _images[name] = new ImageSummary("sha256:" + NewId(), [name], 1024, labels ?? new Dictionary<string, string>());
 
+    /// <summary>An image with a given ID: the same image on two engines, as a load leaves it.</summary>
+    public void AddImageWithId(string name, string id) => _images[name] = new ImageSummary(id, [name], 1024, new Dictionary<string, string>());
+
+    /// <summary>The ID of the image of this name; null when there is none.</summary>
+    public string? ImageId(string name) => _images.GetValueOrDefault(name)?.Id;
+
     /// <summary>What the next builds report (default: one classic <c>Step 1/1</c> line); an error among them fails the build.</summary>
     public IReadOnlyList<ProgressMessage>? BuildMessages { get; set; }
 
