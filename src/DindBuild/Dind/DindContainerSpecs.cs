@@ -18,6 +18,9 @@ internal static class DindContainerSpecs
     /// <summary>Where dockerd finds the extra CA bundle: a directory of its own, since Go reads every file in an SSL_CERT_DIR directory.</summary>
     public const string CaDirectoryInContainer = DindDaemon.SocketDirectoryInContainer + "/" + DindDaemon.CaSubdirectory;
 
+    /// <summary>What the entry script copies into <c>/etc/docker/certs.d</c> (dockerd has no flag for that directory).</summary>
+    public const string CertsDDirectoryInContainer = DindDaemon.SocketDirectoryInContainer + "/" + DindDaemon.CertsDSubdirectory;
+
     /// <summary>Given as the data volume: /var/lib/docker is a tmpfs instead.</summary>
     public const string InMemoryDataRoot = "(tmpfs)";
 
@@ -29,7 +32,7 @@ internal static class DindContainerSpecs
     /// <see cref="UsernsRemapFlag"/> (unless <paramref name="daemonArguments"/> name a remap of their own),
     /// the entry script mounts what runc needs for it, and the capabilities profile gets SYS_PTRACE.
     /// </summary>
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false)
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false, bool registryCas = false)
     {
         daemonArguments ??= [];
         string[] usernsFlags = innerUserns && !NamesUsernsRemap(daemonArguments) ? [UsernsRemapFlag] : [];
@@ -57,7 +60,7 @@ internal static class DindContainerSpecs
             Hostname = SessionNames.DindContainer(sessionId),
             Entrypoint = ["/bin/sh", EntrypointPath],
             Command = [.. listeners, .. tlsFlags, .. usernsFlags, .. daemonArguments],
-            Environment = [.. tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : Array.Empty<string>(), .. innerUserns ? ["DINDBUILD_INNER_USERNS=1"] : Array.Empty<string>(), .. extraCa ? [$"DINDBUILD_CA_DIR={CaDirectoryInContainer}"] : Array.Empty<string>()],
+            Environment = [.. tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : Array.Empty<string>(), .. innerUserns ? ["DINDBUILD_INNER_USERNS=1"] : Array.Empty<string>(), .. extraCa ? [$"DINDBUILD_CA_DIR={CaDirectoryInContainer}"] : Array.Empty<string>(), .. registryCas ? [$"DINDBUILD_CERTS_D={CertsDDirectoryInContainer}"] : Array.Empty<string>()],
             Labels = SessionLabels.For(sessionId, "dind", owner),
             NetworkMode = network,
             NetworkAliases = ["docker"],
