@@ -13,8 +13,9 @@ public sealed class BenchmarkGroups
     public const string EndToEnd = "end-to-end";
     public const string Dotnet = "dotnet";
     public const string Startup = "startup";
+    public const string Publish = "publish";
 
-    public static readonly IReadOnlyList<string> Names = [Builders, CacheMounts, Daemon, Transfer, EndToEnd, Dotnet, Startup];
+    public static readonly IReadOnlyList<string> Names = [Builders, CacheMounts, Daemon, Transfer, EndToEnd, Dotnet, Startup, Publish];
 
     private readonly HashSet<string> _running;
 

@@ -68,6 +68,12 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
             results.Add(await new CacheMountBenchmarks(_settings).RunAsync(Math.Max(2, iterations - 3), cancellationToken).ConfigureAwait(false));
         }
 
+        if (Groups.Runs(BenchmarkGroups.Publish))
+        {
+            log.Information("Benchmark: PublishImage's push against docker push");
+            results.Add(await new PublishBenchmarks(_settings, log).RunAsync(Math.Max(2, iterations - 2), cancellationToken).ConfigureAwait(false));
+        }
+
         if (Groups.Runs(BenchmarkGroups.Daemon))
         {
             log.Information("Benchmark: daemon start-up ({Iterations} rounds)", iterations);

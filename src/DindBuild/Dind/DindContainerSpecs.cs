@@ -18,6 +18,9 @@ internal static class DindContainerSpecs
     /// <summary>Where dockerd finds the extra CA bundle: a directory of its own, since Go reads every file in an SSL_CERT_DIR directory.</summary>
     public const string CaDirectoryInContainer = DindDaemon.SocketDirectoryInContainer + "/" + DindDaemon.CaSubdirectory;
 
+    /// <summary>What the entry script copies into <c>/etc/docker/certs.d</c> (dockerd has no flag for that directory).</summary>
+    public const string CertsDDirectoryInContainer = DindDaemon.SocketDirectoryInContainer + "/" + DindDaemon.CertsDSubdirectory;
+
     /// <summary>Given as the data volume: /var/lib/docker is a tmpfs instead.</summary>
     public const string InMemoryDataRoot = "(tmpfs)";
 
@@ -33,7 +36,7 @@ internal static class DindContainerSpecs
     /// the entry script mounts what runc needs for it, and the capabilities profile gets SYS_PTRACE. With
     /// <paramref name="seedSnapshot"/> (a volume) the entry script copies that prepared data root in before dockerd starts.
     /// </summary>
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false, string? seedSnapshot = null)
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false, bool registryCas = false, string? seedSnapshot = null)
     {
         daemonArguments ??= [];
         string[] usernsFlags = innerUserns && !NamesUsernsRemap(daemonArguments) ? [UsernsRemapFlag] : [];
@@ -66,6 +69,7 @@ internal static class DindContainerSpecs
                 .. tls ? [$"DINDBUILD_TLS_DIR={ServerCertificateDirectory}"] : Array.Empty<string>(),
                 .. innerUserns ? ["DINDBUILD_INNER_USERNS=1"] : Array.Empty<string>(),
                 .. extraCa ? [$"DINDBUILD_CA_DIR={CaDirectoryInContainer}"] : Array.Empty<string>(),
+                .. registryCas ? [$"DINDBUILD_CERTS_D={CertsDDirectoryInContainer}"] : Array.Empty<string>(),
                 .. seedSnapshot is null ? Array.Empty<string>() : [$"DINDBUILD_SEED_SNAPSHOT={SeedSnapshotMount}"],
             ],
             Labels = SessionLabels.For(sessionId, "dind", owner),

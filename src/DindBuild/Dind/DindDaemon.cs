@@ -25,6 +25,9 @@ public sealed record DindDaemon(
     /// <summary>The extra CA bundle for the daemon's pulls (<c>--extra-ca-cert</c>), under <see cref="SocketDirectory"/>.</summary>
     public const string CaSubdirectory = "ca";
 
+    /// <summary>Per-registry CAs (<c>--registry-ca</c>) as <c>HOST/ca.crt</c>, under <see cref="SocketDirectory"/>: copied to dockerd's certs.d before it starts.</summary>
+    public const string CertsDSubdirectory = "certs.d";
+
     /// <summary>Whether the daemon was started to run its containers in a user namespace (<c>--userns-remap</c>).</summary>
     public bool InnerUserns { get; init; }
 

@@ -73,6 +73,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         }
 
         WriteCaBundle(socketDirectory, options.ExtraCa);
+        WriteRegistryCas(socketDirectory, options.RegistryCas);
         Task<DindDaemon> StartOn(string dataVolume) => StartWithProfileAsync(sessionId, image, requested, dataVolume, socketDirectory, network, options, cancellationToken);
         var daemon = options.CacheVolume is { } cache
             ? await new CacheVolumeStart(host, log).StartAsync(cache, image, options, StartOn, ephemeral: () => CreateEphemeralVolumeAsync(sessionId, options, cancellationToken), cancellationToken).ConfigureAwait(false)
@@ -100,6 +101,23 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         Directory.CreateDirectory(directory);
         extraCa.WriteTo(Path.Combine(directory, "dindbuild-extra-ca.crt"));
         log.Information("The DinD daemon trusts {Count} extra CA certificate(s) for its pulls (dockerd's SSL_CERT_DIR adds {Directory} to its system store)", extraCa.Count, DindContainerSpecs.CaDirectoryInContainer);
+    }
+
+    /// <summary><c>certs.d/HOST/ca.crt</c> per <c>--registry-ca</c>, where the entry script copies them from into dockerd's certs.d.</summary>
+    private void WriteRegistryCas(string socketDirectory, IReadOnlyList<Trust.RegistryCa> registryCas)
+    {
+        var directory = Path.Combine(socketDirectory, DindDaemon.CertsDSubdirectory);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        foreach (var registry in registryCas)
+        {
+            var hostDirectory = Directory.CreateDirectory(Path.Combine(directory, registry.DirectoryName)).FullName;
+            registry.Certificates.WriteTo(Path.Combine(hostDirectory, "ca.crt"));
+            log.Information("The DinD daemon trusts {Count} CA certificate(s) for the registry {Registry} (/etc/docker/certs.d/{Registry}/ca.crt)", registry.Certificates.Count, registry.Host, registry.DirectoryName);
+        }
     }
 
     private async Task<string> CreateEphemeralVolumeAsync(string sessionId, DindOptions options, CancellationToken cancellationToken)
@@ -231,7 +249,7 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
             ? BuilderGcConfig.Apply(daemon.SocketDirectory, options.CacheMaxBytes, options.DaemonArguments, log)
             : options.DaemonArguments;
         var snapshot = daemon.DataVolume == options.CacheVolume ? null : options.SeedSnapshot;
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty, seedSnapshot: snapshot);
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty, registryCas: options.RegistryCas.Count > 0, seedSnapshot: snapshot);
         // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
         log.Information("Creating DinD container {Name}", spec.Name);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);

@@ -12,6 +12,9 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>CA certificates the daemon trusts for its pulls, besides its image's system store.</summary>
     public Trust.CaBundle ExtraCa { get; init; } = Trust.CaBundle.Empty;
 
+    /// <summary>CAs the daemon trusts for one registry each (<c>/etc/docker/certs.d/HOST/ca.crt</c>).</summary>
+    public IReadOnlyList<Trust.RegistryCa> RegistryCas { get; init; } = [];
+
     /// <summary>Extra dockerd flags.</summary>
     public IReadOnlyList<string> DaemonArguments { get; init; } = [];
 

@@ -104,6 +104,14 @@ if [ -n "${DINDBUILD_CA_DIR:-}" ]; then
 	say "trusting the extra CA certificates in $DINDBUILD_CA_DIR (SSL_CERT_DIR=$SSL_CERT_DIR)"
 fi
 
+# Per-registry CAs (--registry-ca HOST=FILE): dockerd reads /etc/docker/certs.d/HOST/ca.crt at each pull and push
+# of that registry and has no flag to look elsewhere, so DindBuild's copies go there; the image's own entries stay.
+if [ -n "${DINDBUILD_CERTS_D:-}" ]; then
+	mkdir -p /etc/docker/certs.d
+	cp -R "$DINDBUILD_CERTS_D/." /etc/docker/certs.d/ || { say "could not install the registry CAs into /etc/docker/certs.d"; exit 1; }
+	say "trusting per-registry CAs in /etc/docker/certs.d: $(ls "$DINDBUILD_CERTS_D" | tr '\n' ' ')"
+fi
+
 if command -v docker-init >/dev/null 2>&1; then
 	exec docker-init -- dockerd "$@"
 elif command -v tini >/dev/null 2>&1; then

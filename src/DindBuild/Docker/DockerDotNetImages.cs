@@ -103,7 +103,7 @@ internal sealed partial class DockerDotNetImages(DockerClient client, DockerEndp
         }
     }
 
-    public async Task<string?> PushAsync(string name, Settings.RegistryCredential? credential, Action<string> onStatus, CancellationToken cancellationToken)
+    public async Task<string?> PushAsync(string name, Settings.RegistryCredential? credential, Action<PushStatus> onStatus, CancellationToken cancellationToken)
     {
         var reference = ImageReference.Parse(name);
         var errors = new ErrorCollector();
@@ -113,7 +113,7 @@ internal sealed partial class DockerDotNetImages(DockerClient client, DockerEndp
             errors.Observe(message);
             if (message.Status is { Length: > 0 } status)
             {
-                onStatus(string.IsNullOrEmpty(message.ID) ? status : $"{message.ID}: {status}");
+                onStatus(new PushStatus(string.IsNullOrEmpty(message.ID) ? null : message.ID, status, message.Progress?.Current, message.Progress?.Total));
 
                 // The last line of a push: "TAG: digest: sha256:HEX size: N" (the CLI prints the same).
                 if (PushedDigest().Match(status) is { Success: true } found)

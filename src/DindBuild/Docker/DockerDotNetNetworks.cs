@@ -14,6 +14,11 @@ internal sealed class DockerDotNetNetworks(DockerClient client) : IDockerNetwork
         return response.ID;
     }
 
+    /// <summary>
+    /// <c>docker network rm</c>; a container still attached that is not ours (a CI service, a registry joined to the
+    /// session's network) is disconnected first (<c>docker network disconnect -f</c>): our own are removed before
+    /// their network, so what is left would only make the removal fail with "has active endpoints".
+    /// </summary>
     public async Task RemoveAsync(string id, CancellationToken cancellationToken)
     {
         try
@@ -23,6 +28,16 @@ internal sealed class DockerDotNetNetworks(DockerClient client) : IDockerNetwork
         catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
             // Already gone is what removal wants.
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Forbidden && (ex.ResponseBody ?? "").Contains("active endpoints", StringComparison.OrdinalIgnoreCase))
+        {
+            var network = await client.Networks.InspectNetworkAsync(id, cancellationToken).ConfigureAwait(false);
+            foreach (var container in network.Containers?.Keys ?? [])
+            {
+                await client.Networks.DisconnectNetworkAsync(id, new NetworkDisconnectParameters { Container = container, Force = true }, cancellationToken).ConfigureAwait(false);
+            }
+
+            await client.Networks.DeleteNetworkAsync(id, cancellationToken).ConfigureAwait(false);
         }
     }
 

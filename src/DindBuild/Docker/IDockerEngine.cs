@@ -110,7 +110,7 @@ public interface IDockerImages
     /// line as the registry's answers come (hostile text: escape before showing). Returns the pushed manifest's digest;
     /// throws <see cref="DockerOperationException"/> with the registry's error when the push fails.
     /// </summary>
-    Task<string?> PushAsync(string name, Settings.RegistryCredential? credential, Action<string> onStatus, CancellationToken cancellationToken);
+    Task<string?> PushAsync(string name, Settings.RegistryCredential? credential, Action<PushStatus> onStatus, CancellationToken cancellationToken);
 
     /// <summary><c>docker import --change … - NAME</c> from a root filesystem tar.</summary>
     Task ImportAsync(Stream rootfsTar, string name, IReadOnlyList<string> changes, CancellationToken cancellationToken);

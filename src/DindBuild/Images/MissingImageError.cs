@@ -10,20 +10,32 @@ internal static class MissingImageError
 {
     /// <param name="missing">The images, each with where seeding looked and the session daemon's pull error.</param>
     /// <param name="seedImages">The <c>--seed-image</c> names, to say which image a parameter asked for and which the Dockerfile needs.</param>
-    public static DindBuildException For(IReadOnlyList<(MissingImage Image, string PullError)> missing, IReadOnlyCollection<string> seedImages)
+    /// <param name="mirrors">
+    /// The registry mirrors the session daemon asked first for Docker Hub images. dockerd reports the last error only —
+    /// Docker Hub's, after the mirror failed — so without this the mirror the user set up would not even be named.
+    /// </param>
+    public static DindBuildException For(IReadOnlyList<(MissingImage Image, string PullError)> missing, IReadOnlyCollection<string> seedImages, IReadOnlyList<string>? mirrors = null)
     {
+        mirrors ??= [];
+        bool Mirrored(string image) => mirrors.Count > 0 && Docker.ImageReference.Parse(image).Registry == "docker.io";
         var lines = missing.Select(entry =>
-            $"{entry.Image.Image} (needed by {(seedImages.Contains(entry.Image.Image) ? "--seed-image" : "the Dockerfile")}): {entry.Image.LookedIn}; the session's daemon could not pull it: {entry.PullError}");
+            $"{entry.Image.Image} (needed by {(seedImages.Contains(entry.Image.Image) ? "--seed-image" : "the Dockerfile")}): {entry.Image.LookedIn}; "
+            + (Mirrored(entry.Image.Image) ? $"the session's daemon could not pull it from its registry mirror{(mirrors.Count == 1 ? "" : "s")} {string.Join(", ", mirrors)} nor from Docker Hub after {(mirrors.Count == 1 ? "it" : "them")}: " : "the session's daemon could not pull it: ")
+            + entry.PullError);
         var first = missing[0].Image.Image;
+        var mirrorFix = missing.Any(entry => Mirrored(entry.Image.Image))
+            ? $"check that the mirror ({string.Join(", ", mirrors)}) has it — a Docker Hub image NAME is asked for there as library/NAME — and that the DinD daemon reaches and trusts it ('--registry-ca HOST=FILE' for a private CA, '--insecure-registry HOST' for plain HTTP); "
+            : "";
         return new DindBuildException(
             FailureKind.BuildFailed,
             missing.Count == 1
                 ? $"The image {first} is nowhere the session's daemon can get it from."
                 : $"{missing.Count} images are nowhere the session's daemon can get them from.",
             string.Join('\n', lines),
-            $"for each image: put it on the host engine ('docker pull {first}' or 'docker load -i FILE' there; dind mode copies it), "
+            mirrorFix
+            + $"for each image: put it on the host engine ('docker pull {first}' or 'docker load -i FILE' there; dind mode copies it), "
             + $"or give it as '--seed-archive FILE' (written by 'docker save {first} -o FILE' where it exists), "
-            + "or let the daemon reach a registry ('--daemon-arg=--registry-mirror=URL', '--docker-auth-config'); "
+            + "or let the daemon reach a registry ('--registry-mirror URL', '--docker-auth-config'); "
             + "drop a --seed-image the tests do not need.");
     }
 }

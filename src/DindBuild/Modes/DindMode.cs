@@ -24,6 +24,8 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
 
     public DockerMode Kind => DockerMode.Dind;
 
+    public IReadOnlyList<string> RegistryMirrors => context.Options.RegistryMirrors;
+
     /// <summary>
     /// The private directory is bind-mounted into the DinD container, so the proxy listens there on
     /// the build host, forwards to the inner daemon's socket beside it, and the inner daemon mounts
@@ -76,6 +78,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             InnerUserns = userns.Try,
             PrivilegeMemoryDirectory = Path.Combine(IO.StateDirectory.For(options.RepositoryRoot), "engines"),
             ExtraCa = options.ExtraCaCertificates,
+            RegistryCas = options.RegistryCas,
         };
         var starter = Starter(host);
         _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken, SeedSnapshot(host, sessionId, image, dindOptions, cancellationToken)).ConfigureAwait(false);

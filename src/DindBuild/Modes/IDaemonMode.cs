@@ -15,6 +15,12 @@ public interface IDaemonMode : IAsyncDisposable
 {
     DockerMode Kind { get; }
 
+    /// <summary>
+    /// The pull-through mirrors the session daemon asks before Docker Hub (<c>dockerd --registry-mirror</c>): dind, the
+    /// <c>--registry-mirror</c> it was started with; a daemon DindBuild does not start has whatever its owner set, unknown here.
+    /// </summary>
+    IReadOnlyList<string> RegistryMirrors { get; }
+
     /// <summary>ProvisionEngine: makes sure the engine this mode starts from answers (<c>docker version</c>).</summary>
     Task ConnectAsync(CancellationToken cancellationToken);
 

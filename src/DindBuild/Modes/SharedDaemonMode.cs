@@ -22,6 +22,8 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
 
     public abstract DockerMode Kind { get; }
 
+    public IReadOnlyList<string> RegistryMirrors => [];
+
     public abstract TestDaemonSocket TestSocket(string sessionId);
 
     public string SamplesNote => $"{DaemonModes.Name(Kind)} mode has no DinD container";
@@ -75,6 +77,7 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
                 "use '--docker-mode dind' (the default without DOCKER_HOST), or '--inner-userns auto'; a daemon of your own gets '--userns-remap' in its own configuration.");
         }
 
+        WarnRegistrySettingsNotApplied();
         if (!context.Options.ExtraCaCertificates.IsEmpty)
         {
             context.Log.Information(
@@ -88,6 +91,27 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
         _daemonId = (await daemon.System.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Id;
         _daemonChecked = true;
         await ResourceCreation.RunAsync(ct => daemon.Volumes.CreateAsync(SessionNames.SessionAnchor(sessionId), SessionLabels.For(sessionId, "session", owner), ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// --registry-ca, --registry-mirror and --insecure-registry configure a daemon DindBuild starts; this one is not, and a
+    /// run that works in dind must not stop in dood (auto picks external wherever DOCKER_HOST is set): a warning says
+    /// what is not applied and where that daemon's owner sets it, and the pulls and pushes go on as that daemon is set up.
+    /// </summary>
+    private void WarnRegistrySettingsNotApplied()
+    {
+        var options = context.Options;
+        var unapplied = options.RegistryCas.Select(registry => $"--registry-ca {registry.Host}=… (on that daemon's host: /etc/docker/certs.d/{registry.DirectoryName}/ca.crt, read at each pull and push)")
+            .Concat(options.RegistryMirrors.Select(mirror => $"--registry-mirror {mirror} (that daemon's daemon.json \"registry-mirrors\", then restart dockerd)"))
+            .Concat(options.InsecureRegistries.Select(registry => $"--insecure-registry {registry} (that daemon's daemon.json \"insecure-registries\", then restart dockerd)"))
+            .ToList();
+        if (unapplied.Count > 0)
+        {
+            context.Log.Warning(
+                "Not applied in {Mode:l} mode, whose daemon DindBuild does not start: {Settings:l}; pulls and pushes use that daemon's own registry configuration",
+                DaemonModes.Name(Kind),
+                string.Join("; ", unapplied));
+        }
     }
 
     /// <summary>A continued session's daemon must still be the one it started on: another one holds nothing of it.</summary>

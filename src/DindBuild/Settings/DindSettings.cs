@@ -156,6 +156,9 @@ public sealed record DindSettings
     /// <summary>Whether the host's own CA bundle is part of <see cref="ExtraCaCertificates"/>.</summary>
     public bool TrustHostCa { get; init; }
 
+    /// <summary>CAs the DinD daemon trusts for one registry each (<c>--registry-ca HOST=FILE</c>, its certs.d); validated when read.</summary>
+    public ImmutableArray<Trust.RegistryCa> RegistryCas { get; init; } = [];
+
     /// <summary>Where PublishImage pushes the tested image (<c>--publish</c>, <c>registry/repo:tag</c>).</summary>
     public ImmutableArray<string> PublishReferences { get; init; } = [];
 
@@ -283,6 +286,12 @@ public sealed record DindSettings
     public DindSettings WithTrustHostCa(Trust.CaBundle hostBundle) => this with { TrustHostCa = true, ExtraCaCertificates = ExtraCaCertificates.Add(hostBundle) };
 
     public DindSettings WithPublishReference(string reference) => this with { PublishReferences = PublishReferences.Add(reference) };
+
+    /// <summary>A second CA for a host already named goes into the same ca.crt.</summary>
+    public DindSettings WithRegistryCa(Trust.RegistryCa registryCa) =>
+        RegistryCas.FirstOrDefault(existing => existing.Host == registryCa.Host) is { } existing
+            ? this with { RegistryCas = RegistryCas.Replace(existing, existing with { Certificates = existing.Certificates.Add(registryCa.Certificates) }) }
+            : this with { RegistryCas = RegistryCas.Add(registryCa) };
 
     public DindSettings WithRegistryMirror(string url) => this with { RegistryMirrors = RegistryMirrors.Add(url) };
 

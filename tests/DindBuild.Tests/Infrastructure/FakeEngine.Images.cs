@@ -77,7 +77,7 @@ internal sealed partial class FakeEngine
     }
 
     /// <summary>Pushes are not simulated: the real registry in Integration/ is their test.</summary>
-    Task<string?> IDockerImages.PushAsync(string name, Settings.RegistryCredential? credential, Action<string> onStatus, CancellationToken cancellationToken) => throw new NotSupportedException();
+    Task<string?> IDockerImages.PushAsync(string name, Settings.RegistryCredential? credential, Action<PushStatus> onStatus, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     async Task IDockerImages.PullAsync(string name, CancellationToken cancellationToken)
     {

@@ -29,8 +29,9 @@ internal static class TestRegistry
     /// A running registry (removed with the harness) whose certificate, signed by a fresh test CA, names
     /// <paramref name="registryName"/>; the CA is written to <paramref name="caFile"/>. Returns the container and the
     /// 127.0.0.1:PORT it is published at (which the host engine takes as an insecure registry: it needs no CA there).
+    /// With <paramref name="login"/>, basic auth (htpasswd, bcrypt) for that one user; without, anyone may push and pull.
     /// </summary>
-    public static async Task<(string Container, string Published)> StartAsync(Harness harness, string registryName, string caFile)
+    public static async Task<(string Container, string Published)> StartAsync(Harness harness, string registryName, string caFile, (string User, string Password)? login = null)
     {
         using var ca = TestCertificates.SelfSigned("DindBuild test registry CA");
         using var server = TestCertificates.Server(ca, registryName);
@@ -42,7 +43,7 @@ internal static class TestRegistry
 
         await EnsureImageAsync();
         var container = $"dindbuild-registry-{harness.Id}";
-        var started = await harness.RunAsync(container, RunArguments(certificates));
+        var started = await harness.RunAsync(container, RunArguments(certificates, login));
         Assert.True(started.ExitCode == 0, started.StandardError);
         var published = (await DockerCli.OutputAsync(["port", container, $"{Port}/tcp"])).Split('\n')[0].Trim();
         return (container, published);
@@ -50,10 +51,25 @@ internal static class TestRegistry
 
     /// <summary>
     /// <c>docker run</c> flags for a registry serving TLS with the certificate and key in <paramref name="certificateDirectory"/>
-    /// (cert.pem, key.pem), without authentication: Debian's own configuration asks for an htpasswd login.
+    /// (cert.pem, key.pem), with basic auth for <paramref name="login"/> (an htpasswd file beside them) or without
+    /// authentication (Debian's own configuration asks for an htpasswd login, so ours replaces it either way).
     /// </summary>
-    public static IReadOnlyList<string> RunArguments(string certificateDirectory)
+    public static IReadOnlyList<string> RunArguments(string certificateDirectory, (string User, string Password)? login = null)
     {
+        var auth = "";
+        if (login is var (user, password))
+        {
+            // The registry checks bcrypt only; the lowest cost keeps each of a push's many requests cheap.
+            File.WriteAllText(Path.Combine(certificateDirectory, "htpasswd"), $"{user}:{BCrypt.Net.BCrypt.HashPassword(password, workFactor: 4)}\n");
+            auth = $"""
+
+                auth:
+                  htpasswd:
+                    realm: dindbuild-test-registry
+                    path: {CertificateDirectory}/htpasswd
+                """;
+        }
+
         File.WriteAllText(Path.Combine(certificateDirectory, "config.yml"), $"""
             version: 0.1
             storage:
@@ -64,7 +80,7 @@ internal static class TestRegistry
               tls:
                 certificate: {CertificateDirectory}/cert.pem
                 key: {CertificateDirectory}/key.pem
-            """);
+            """ + auth);
         return
         [
             "-p", $"127.0.0.1::{Port}",
@@ -72,5 +88,24 @@ internal static class TestRegistry
             Recipe.ImageName,
             "docker-registry", "serve", $"{CertificateDirectory}/config.yml",
         ];
+    }
+
+    /// <summary>
+    /// The session network of <paramref name="sessionId"/> gets the registry as <paramref name="alias"/> as soon as the
+    /// network exists: a <c>./build.sh</c> run makes it at StartDaemon and pushes minutes later. Awaited at the end.
+    /// </summary>
+    public static async Task JoinSessionNetworkAsync(string container, string sessionId, string alias, Task<BuildScriptResult> run)
+    {
+        var network = DindBuild.Sessions.SessionNames.Network(sessionId);
+        while (!run.IsCompleted)
+        {
+            var connected = await DockerCli.RunAsync(["network", "connect", "--alias", alias, network, container]);
+            if (connected.ExitCode == 0)
+            {
+                return;
+            }
+
+            await Task.WhenAny(run, Task.Delay(200, TestContext.Current.CancellationToken));
+        }
     }
 }

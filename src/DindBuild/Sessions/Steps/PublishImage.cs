@@ -78,10 +78,25 @@ public sealed partial class DindSession
         }
 
         var clock = Stopwatch.StartNew();
+        var progress = new Images.PushProgress();
+        void Observe(PushStatus status)
+        {
+            progress.Observe(status);
+            _log.Debug("push {Reference} │ {Status}", reference, SafeText.Escape(status.Layer is null ? status.Status : $"{status.Layer}: {status.Status}"));
+        }
+
         try
         {
-            var digest = await daemon.Images.PushAsync(reference, credential, status => _log.Debug("push {Reference} │ {Status}", reference, SafeText.Escape(status)), cancellationToken).ConfigureAwait(false);
-            _log.Information("Pushed {Reference} in {Seconds:0.0} s: digest {Digest}", reference, clock.Elapsed.TotalSeconds, digest ?? "(the registry named none)");
+            string? digest;
+            using (ProgressReporter.ForConsole(_log).Start($"Pushing {reference}", () => progress.BytesSent, _state.BuiltImageSize ?? 0))
+            {
+                digest = await daemon.Images.PushAsync(reference, credential, Observe, cancellationToken).ConfigureAwait(false);
+            }
+
+            var (pushed, existed) = progress.Layers;
+            _log.Information(
+                "Pushed {Reference} in {Seconds:0.0} s: digest {Digest} ({Pushed} layer(s) uploaded, {MiB:0.0} MiB; {Existed} already in the registry)",
+                reference, clock.Elapsed.TotalSeconds, digest ?? "(the registry named none)", pushed, progress.BytesSent / 1048576.0, existed);
             return digest;
         }
         catch (DockerOperationException ex)
@@ -94,8 +109,8 @@ public sealed partial class DindSession
                 $"PublishImage: pushing {reference} to {registry} failed{(refused ? ": the registry refused the credentials or the repository" : string.Empty)}",
                 ex.Message,
                 refused
-                    ? $"give credentials for {registry} that may push to this repository in --docker-auth-config or DOCKER_AUTH_CONFIG ({(credential is null ? "there are none for it now" : "the ones given were refused")}); a retry alone will not help"
-                    : $"check that {registry} is reachable from the DinD daemon (and trusted: --extra-ca-cert); a retry may help",
+                    ? $"give credentials for {registry} that may push to this repository in --docker-auth-config (config.json text or a credentials file) or DOCKER_AUTH_CONFIG ({(credential is null ? "there are none for it now" : "the ones given were refused")}); a retry alone will not help"
+                    : $"check that {registry} is reachable from the DinD daemon and trusted by it ('--registry-ca {registry}=FILE' for a private CA, or --extra-ca-cert); a retry may help",
                 ex);
         }
     }

@@ -33,7 +33,7 @@ public sealed partial class DindSession
         var failed = new List<(MissingImage Image, string PullError)>();
         foreach (var image in missing)
         {
-            _log.Information("{Image} is not in the session's daemon: pulling it ({Where})", image.Image, image.LookedIn);
+            _log.Information("{Image} is not in the session's daemon: pulling it{Mirrors:l} ({Where})", image.Image, _mode.RegistryMirrors.Count > 0 && ImageReference.Parse(image.Image).Registry == "docker.io" ? $" through the registry mirror {string.Join(", ", _mode.RegistryMirrors)}" : "", image.LookedIn);
             if (await ImagePull.TryAsync(daemon, image.Image, cancellationToken).ConfigureAwait(false) is { } error)
             {
                 failed.Add((image, error));
@@ -67,6 +67,6 @@ public sealed partial class DindSession
             throw explained;
         }
 
-        throw MissingImageError.For(failed, Options.SeedImages);
+        throw MissingImageError.For(failed, Options.SeedImages, _mode.RegistryMirrors);
     }
 }
