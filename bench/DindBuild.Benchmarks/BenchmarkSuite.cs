@@ -67,12 +67,6 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
             results.Add(await new CacheMountBenchmarks(_settings).RunAsync(Math.Max(2, iterations - 3), cancellationToken).ConfigureAwait(false));
         }
 
-        if (Only is "seeding")
-        {
-            results.AddRange(await TransferAsync(Math.Max(2, iterations - 2), cancellationToken).ConfigureAwait(false));
-            results.Add(await EndToEndAsync(2, cancellationToken).ConfigureAwait(false));
-        }
-
         if (Only is not null)
         {
             return results;

@@ -95,7 +95,7 @@ internal sealed class CommandLine
                     line.RepositoryRoot = value;
                     break;
                 case "only":
-                    line.Only = value.Trim().ToLowerInvariant() is "builders" or "cache-mounts" or "seeding" ? value.Trim().ToLowerInvariant() : throw new FormatException($"--only {value}: the groups are 'builders' and 'cache-mounts'");
+                    line.Only = value.Trim().ToLowerInvariant() is "builders" or "cache-mounts" ? value.Trim().ToLowerInvariant() : throw new FormatException($"--only {value}: the groups are 'builders' and 'cache-mounts'");
                     break;
                 default:
                     var canonical = byName[name].Name;
