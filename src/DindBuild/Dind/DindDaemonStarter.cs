@@ -1,3 +1,5 @@
+// Just over 300 lines: one start sequence (privilege profile, seed snapshot, create, start, its fallbacks) kept in
+// order in one file so each fallback reads next to the step it recovers; the container spec itself is in DindContainerSpecs.
 using System.Net;
 using System.Text.RegularExpressions;
 using DindBuild.Diagnostics;
