@@ -189,7 +189,8 @@ internal static class HtmlRunReport
 
         var end = points[^1].Seconds + Math.Max(span / 100, 0.5);
         outline.Append(Invariant, $"{X(end):0.0},{baseline}");
-        html.Append(Invariant, $"<polygon points=\"{outline}\" fill=\"{colour}\"/>\n");
+        // The outline is stroked too: an idle daemon (0 % CPU for the whole run) still draws a visible line.
+        html.Append(Invariant, $"<polygon points=\"{outline}\" fill=\"{colour}\" stroke=\"{colour}\" stroke-width=\"3\" stroke-linejoin=\"round\"/>\n");
         AppendTimeAxis(html, span, baseline, plot);
     }
 

@@ -22,6 +22,8 @@ public sealed class RunReportTests
         Assert.Equal(HtmlRunReport.FailedColour, (string?)timeline.Descendants(svg + "rect").Last().Attribute("fill"));
         var resources = document.Descendants(svg + "svg").Single(element => (string?)element.Attribute("id") == "resources");
         Assert.Equal([HtmlRunReport.CpuColour, HtmlRunReport.MemoryColour], resources.Descendants(svg + "polygon").Select(p => (string?)p.Attribute("fill")));
+        // Stroked as well as filled, so a chart of idle samples (all 0 %) is still a visible line, not an empty plot.
+        Assert.Equal([HtmlRunReport.CpuColour, HtmlRunReport.MemoryColour], resources.Descendants(svg + "polygon").Select(p => (string?)p.Attribute("stroke")));
         Assert.Contains("StartDaemon", html, StringComparison.Ordinal);
         Assert.Contains("capabilities", html, StringComparison.Ordinal);
         Assert.Contains("overlay2", html, StringComparison.Ordinal);
