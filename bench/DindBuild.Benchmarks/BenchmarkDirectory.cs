@@ -11,8 +11,10 @@ internal sealed class BenchmarkDirectory : IDisposable
 
     public string Write(string name, string text)
     {
-        File.WriteAllText(PathOf(name), text);
-        return PathOf(name);
+        var path = PathOf(name);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        return path;
     }
 
     public void Dispose()
