@@ -75,7 +75,7 @@ public sealed class SeedSnapshotPruningTests
         var before = host.ContainerList.Select(container => container.Id).Order(StringComparer.Ordinal).ToList();
 
         // The fake's archives hold no marker naming a volume: each unused one looks half-made.
-        var removed = await new SeedSnapshotPruner(host, Logger.None).PruneAsync(olderThan: null, pruneAll: false, "dind:fake", Cancel);
+        var removed = await new SeedSnapshotPruner(host, Logger.None).PruneAsync(olderThan: null, pruneAll: false, ["not-here:1", "dind:fake"], Cancel);
 
         Assert.Equal(1, removed);
         Assert.Equal(["dindbuild-seed-locked", "dindbuild-seed-mounted", "other-cache"], host.VolumeNames.Order(StringComparer.Ordinal));

@@ -43,17 +43,18 @@ internal sealed class SeedSnapshotPruner(IDockerEngine engine, ILogger log)
     }
 
     /// <summary>
-    /// Removes the snapshots <see cref="WhyRemove"/> chooses; <paramref name="fallbackImage"/> (the DinD image setting) is
-    /// the image of the container that reads a marker when the snapshot's own DinD image is gone. Returns how many went.
+    /// Removes the snapshots <see cref="WhyRemove"/> chooses; <paramref name="fallbackImages"/> (the DinD image setting, the
+    /// DinD stand-in) are the images, first found first, of the never-started containers (lock, marker check) when the
+    /// snapshot's own DinD image is gone or it predates that label. Returns how many went.
     /// </summary>
-    public async Task<int> PruneAsync(TimeSpan? olderThan, bool pruneAll, string fallbackImage, CancellationToken cancellationToken)
+    public async Task<int> PruneAsync(TimeSpan? olderThan, bool pruneAll, IReadOnlyList<string> fallbackImages, CancellationToken cancellationToken)
     {
         var removed = 0;
         var snapshots = (await engine.Volumes.ListWithLabelAsync(SeedSnapshotStore.CacheLabel, cancellationToken).ConfigureAwait(false))
             .Where(volume => volume.Labels.GetValueOrDefault(SeedSnapshotStore.CacheLabel) == SeedSnapshotStore.CacheKind);
         foreach (var snapshot in snapshots)
         {
-            if (await PruneOneAsync(snapshot, olderThan, pruneAll, fallbackImage, cancellationToken).ConfigureAwait(false))
+            if (await PruneOneAsync(snapshot, olderThan, pruneAll, fallbackImages, cancellationToken).ConfigureAwait(false))
             {
                 removed++;
             }
@@ -62,19 +63,19 @@ internal sealed class SeedSnapshotPruner(IDockerEngine engine, ILogger log)
         return removed;
     }
 
-    private async Task<bool> PruneOneAsync(LabelledResource snapshot, TimeSpan? olderThan, bool pruneAll, string fallbackImage, CancellationToken cancellationToken)
+    private async Task<bool> PruneOneAsync(LabelledResource snapshot, TimeSpan? olderThan, bool pruneAll, IReadOnlyList<string> fallbackImages, CancellationToken cancellationToken)
     {
         var volume = snapshot.Id;
         var created = snapshot.Labels.TryGetValue(SessionLabels.Created, out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out var seconds)
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : (DateTimeOffset?)null;
         var inUse = (await engine.Containers.ListRunningUsingVolumeAsync(volume, cancellationToken).ConfigureAwait(false)).Count > 0;
-        var image = await ProbeImageAsync(snapshot, fallbackImage, cancellationToken).ConfigureAwait(false);
+        var image = await ProbeImageAsync(snapshot, fallbackImages, cancellationToken).ConfigureAwait(false);
         if (inUse || image is null)
         {
             if (image is null)
             {
-                log.Warning("Kept the seed snapshot {Volume}: neither its DinD image nor {Image} is on the engine to check it with; remove it with: docker volume rm {Volume}", volume, fallbackImage, volume);
+                log.Warning("Kept the seed snapshot {Volume}: neither its DinD image nor {Images} is on the engine to check it with; remove it with: docker volume rm {Volume}", volume, string.Join(", ", fallbackImages), volume);
             }
 
             return false;
@@ -111,10 +112,10 @@ internal sealed class SeedSnapshotPruner(IDockerEngine engine, ILogger log)
         }
     }
 
-    /// <summary>The snapshot's own DinD image where the engine still has it, else the fallback; null when neither is there.</summary>
-    private async Task<string?> ProbeImageAsync(LabelledResource snapshot, string fallbackImage, CancellationToken cancellationToken)
+    /// <summary>The snapshot's own DinD image where the engine still has it, else the first fallback it has; null when none is there.</summary>
+    private async Task<string?> ProbeImageAsync(LabelledResource snapshot, IReadOnlyList<string> fallbackImages, CancellationToken cancellationToken)
     {
-        foreach (var image in (string?[])[snapshot.Labels.GetValueOrDefault(SeedSnapshotStore.DindImageLabel), fallbackImage])
+        foreach (var image in (string?[])[snapshot.Labels.GetValueOrDefault(SeedSnapshotStore.DindImageLabel), .. fallbackImages])
         {
             if (image is not null && await engine.Images.InspectAsync(image, cancellationToken).ConfigureAwait(false) is not null)
             {
