@@ -54,9 +54,17 @@ internal sealed class SeedSnapshotPruner(IDockerEngine engine, ILogger log)
             .Where(volume => volume.Labels.GetValueOrDefault(SeedSnapshotStore.CacheLabel) == SeedSnapshotStore.CacheKind);
         foreach (var snapshot in snapshots)
         {
-            if (await PruneOneAsync(snapshot, olderThan, pruneAll, fallbackImages, cancellationToken).ConfigureAwait(false))
+            // One snapshot the engine will not let us look at must not stop Reap, nor the others.
+            try
             {
-                removed++;
+                if (await PruneOneAsync(snapshot, olderThan, pruneAll, fallbackImages, cancellationToken).ConfigureAwait(false))
+                {
+                    removed++;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.Warning("Could not check the seed snapshot {Volume} ({Reason}); it is kept", snapshot.Id, ex.GetBaseException().Message);
             }
         }
 
@@ -157,7 +165,15 @@ internal sealed class SeedSnapshotPruner(IDockerEngine engine, ILogger log)
             {
                 // Before the volume's removal, which the engine refuses while any container references it.
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await engine.Containers.RemoveAsync(id, timeout.Token).ConfigureAwait(false);
+                try
+                {
+                    await engine.Containers.RemoveAsync(id, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // The volume stays referenced, so its removal is refused; the next Reap removes this container (its owner gone).
+                    log.Warning("Could not remove the container {Container} that read a seed snapshot's marker ({Reason}); remove it with: docker rm -f {Container}", id, ex.GetBaseException().Message, id);
+                }
             }
         }
     }
