@@ -98,7 +98,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
     /// </summary>
     private Func<string, Task<string?>>? SeedSnapshot(IDockerEngine host, string sessionId, string image, DindOptions dindOptions, CancellationToken cancellationToken)
     {
-        if (SeedSnapshotKey.WhyNot(dindOptions.CacheVolume, dindOptions.DaemonArguments) is { } reason)
+        if (SeedSnapshotKey.WhyNot(context.Options.SeedSnapshots, dindOptions.CacheVolume, dindOptions.DaemonArguments) is { } reason)
         {
             context.Log.Debug("No seed snapshot: {Reason}", reason);
             return null;
@@ -197,7 +197,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
     }
 
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>
-        await new SessionReaper(await HostAsync(cancellationToken).ConfigureAwait(false), context.Log).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
+        await new SessionReaper(await HostAsync(cancellationToken).ConfigureAwait(false), context.Log, context.Options).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
 
     public Task<DindBuildException?> ExplainFailureAsync(string step, Exception failure) =>
         _host is null || _daemon is null ? Task.FromResult<DindBuildException?>(null) : new DaemonDeath(_host, _daemon, _continued, context.Log).ExplainAsync(step, failure);

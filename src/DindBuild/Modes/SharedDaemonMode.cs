@@ -195,7 +195,7 @@ internal abstract class SharedDaemonMode(ModeContext context, SharedSession? sav
     }
 
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken) =>
-        await new SessionReaper(await DaemonAsync(cancellationToken).ConfigureAwait(false), context.Log).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
+        await new SessionReaper(await DaemonAsync(cancellationToken).ConfigureAwait(false), context.Log, context.Options).ReapAsync(olderThan, cancellationToken).ConfigureAwait(false);
 
     public Task<DindBuildException?> ExplainFailureAsync(string step, Exception failure) => Task.FromResult<DindBuildException?>(null);
 

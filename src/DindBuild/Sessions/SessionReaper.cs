@@ -1,6 +1,7 @@
 using System.Globalization;
 using DindBuild.Dind;
 using DindBuild.Docker;
+using DindBuild.Images.Snapshots;
 using Serilog;
 
 namespace DindBuild.Sessions;
@@ -9,9 +10,10 @@ namespace DindBuild.Sessions;
 /// Removes the sessions whose owner process is gone (a build killed with SIGKILL, a CI job cancelled
 /// hard) — no sidecar needed, the labels say who owns what. A session whose owner is alive, or that
 /// was kept for later steps, is never touched unless it is older than <c>olderThan</c>. Cache-volume
-/// locks left by killed runs go too.
+/// locks left by killed runs go too, and then seed snapshots (<see cref="SeedSnapshotPruner"/>) when
+/// <paramref name="settings"/> are given: after the sessions and locks, so a killed maker no longer holds its own.
 /// </summary>
-internal sealed class SessionReaper(IDockerEngine engine, ILogger log)
+internal sealed class SessionReaper(IDockerEngine engine, ILogger log, Settings.DindSettings? settings = null)
 {
     /// <summary>Reaps what is dead; returns the reaped session ids.</summary>
     public async Task<IReadOnlyList<string>> ReapAsync(TimeSpan? olderThan, CancellationToken cancellationToken)
@@ -37,6 +39,11 @@ internal sealed class SessionReaper(IDockerEngine engine, ILogger log)
 
         // A run killed while it held a cache volume's lock left it behind; no session owns it.
         await CacheVolumeLock.ReapAsync(engine, olderThan, log, cancellationToken).ConfigureAwait(false);
+        if (settings is not null)
+        {
+            await new SeedSnapshotPruner(engine, log).PruneAsync(olderThan, settings.PruneSeedSnapshots, [settings.DindImage, Provisioning.ImageRecipe.Dind.ImageName], cancellationToken).ConfigureAwait(false);
+        }
+
         return dead;
     }
 

@@ -111,6 +111,12 @@ public sealed record DindSettings
     /// <summary>Reap also sessions older than this whose owner cannot be checked (kept sessions, other hosts).</summary>
     public TimeSpan? ReapOlderThan { get; init; }
 
+    /// <summary>Reap also removes every seed snapshot no run is using, whatever its age.</summary>
+    public bool PruneSeedSnapshots { get; init; }
+
+    /// <summary>Whether a <c>dind</c> run seeds from a seed snapshot (<see cref="SeedSnapshotChoice.On"/>) or streams its images.</summary>
+    public SeedSnapshotChoice SeedSnapshots { get; init; } = SeedSnapshotChoice.On;
+
     /// <summary>Rounds of each measure in the Benchmark target.</summary>
     public int BenchmarkRounds { get; init; } = 4;
 
@@ -258,6 +264,10 @@ public sealed record DindSettings
     public DindSettings WithCacheMaxBytes(long bytes) => this with { CacheMaxBytes = bytes };
 
     public DindSettings WithReapOlderThan(TimeSpan age) => this with { ReapOlderThan = age };
+
+    public DindSettings WithPruneSeedSnapshots(bool prune) => this with { PruneSeedSnapshots = prune };
+
+    public DindSettings WithSeedSnapshots(SeedSnapshotChoice choice) => this with { SeedSnapshots = choice };
 
     public DindSettings WithBenchmarkRounds(int rounds) => this with { BenchmarkRounds = rounds };
 

@@ -135,6 +135,42 @@ public sealed class SeedSnapshotEngineTests(EngineFixture engine)
         }
     }
 
+    [Fact]
+    public async Task With_seed_snapshots_off_no_snapshot_is_made_or_mounted_and_SeedImages_streams_the_image()
+    {
+        engine.RequireEngine();
+        await using var harness = new Harness();
+        using var files = new TempDirectory();
+
+        // A retag of its own: with snapshots on, this run would make a new snapshot naming it.
+        var image = $"dindbuild-off-{harness.Id}:1";
+        await DockerCli.OutputAsync(["tag", Python, image]);
+        harness.RemoveImageAfterwards(image);
+        try
+        {
+            string sessionId;
+            await using (var session = DindSession.Create(Settings(files).WithSeedImage(image).WithSeedSnapshots(SeedSnapshotChoice.Off), EngineFixture.Log, SessionSteps.Services(EngineFixture.Log)))
+            {
+                sessionId = session.Id;
+                await StartAsync(session);
+                var container = session.State.Daemon!.ContainerName;
+                var inner = DockerCli.EnvironmentFor(session.State.Daemon.Endpoint);
+
+                Assert.DoesNotContain("/dindbuild-seed", await DockerCli.OutputAsync(["inspect", "--format", "{{range .Mounts}}{{.Destination}} {{end}}", container]), StringComparison.Ordinal);
+                Assert.False((await DockerCli.RunAsync(["image", "inspect", image], environment: inner)).ExitCode == 0, "the image was there before SeedImages");
+                await session.SeedImagesAsync(Cancel);
+                Assert.Equal(await ImageIdAsync(image), await ImageIdAsync(image, inner));
+            }
+
+            await AssertNothingLeftButSnapshotsAsync(sessionId);
+            Assert.Empty(await SnapshotVolumesOfAsync(image));
+        }
+        finally
+        {
+            await RemoveSnapshotsOfAsync(image);
+        }
+    }
+
     private static DindSettings Settings(TempDirectory context)
     {
         File.WriteAllText(Path.Combine(context.Path, "Dockerfile"), "FROM scratch\nCOPY Dockerfile /\n");

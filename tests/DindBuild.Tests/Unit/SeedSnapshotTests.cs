@@ -51,9 +51,9 @@ public sealed class SeedSnapshotTests
     [Fact]
     public void A_cache_volume_or_a_moved_data_root_takes_no_snapshot()
     {
-        Assert.Null(SeedSnapshotKey.WhyNot(null, ["--mtu=1400"]));
-        Assert.Contains("cache1", SeedSnapshotKey.WhyNot("cache1", []), StringComparison.Ordinal);
-        Assert.Contains("data root", SeedSnapshotKey.WhyNot(null, ["--data-root=/elsewhere"]), StringComparison.Ordinal);
+        Assert.Null(SeedSnapshotKey.WhyNot(SeedSnapshotChoice.On, null, ["--mtu=1400"]));
+        Assert.Contains("cache1", SeedSnapshotKey.WhyNot(SeedSnapshotChoice.On, "cache1", []), StringComparison.Ordinal);
+        Assert.Contains("data root", SeedSnapshotKey.WhyNot(SeedSnapshotChoice.On, null, ["--data-root=/elsewhere"]), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,11 +24,16 @@ internal sealed record SeedSnapshotKey(IReadOnlyList<(string Name, string Id)> I
     ]);
 
     /// <summary>
-    /// Why a daemon started with these settings takes no snapshot, or null when it does: a cache volume keeps its images
-    /// itself, and a data root moved by a flag is not where the snapshot is copied to.
+    /// Why a daemon started with these settings takes no snapshot, or null when it does: turned off, a cache volume keeps
+    /// its images itself, and a data root moved by a flag is not where the snapshot is copied to.
     /// </summary>
-    public static string? WhyNot(string? cacheVolume, IReadOnlyList<string> daemonArguments)
+    public static string? WhyNot(Settings.SeedSnapshotChoice choice, string? cacheVolume, IReadOnlyList<string> daemonArguments)
     {
+        if (choice == Settings.SeedSnapshotChoice.Off)
+        {
+            return "--seed-snapshots off: SeedImages streams the images";
+        }
+
         if (cacheVolume is not null)
         {
             return $"the cache volume {cacheVolume} keeps the images from run to run";

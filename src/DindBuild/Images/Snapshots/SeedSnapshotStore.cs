@@ -25,6 +25,9 @@ internal sealed class SeedSnapshotStore(IDockerEngine host, Func<DockerEndpoint,
 
     public const string KeyLabel = "org.dindbuild.seed-key";
 
+    /// <summary>The DinD image ID the snapshot was made for: Reap looks into the volume through a container of it.</summary>
+    public const string DindImageLabel = "org.dindbuild.seed-dind-image";
+
     /// <summary>In the volume's root, beside <c>docker/</c>: the volume's name, then the key's description.</summary>
     public const string MarkerFile = "complete";
 
@@ -108,7 +111,7 @@ internal sealed class SeedSnapshotStore(IDockerEngine host, Func<DockerEndpoint,
     public static async Task<bool> IsCompleteAsync(IDockerEngine host, string containerId, string volume, ILogger log, CancellationToken cancellationToken)
     {
         var marker = await ReadMarkerAsync(host, containerId, cancellationToken).ConfigureAwait(false);
-        if (marker is not null && marker.StartsWith(volume + "\n", StringComparison.Ordinal))
+        if (Names(marker, volume))
         {
             return true;
         }
@@ -116,6 +119,9 @@ internal sealed class SeedSnapshotStore(IDockerEngine host, Func<DockerEndpoint,
         log.Warning("The seed snapshot {Volume} is not complete (no marker naming it: made by a run that was killed, or removed meanwhile); starting without it", volume);
         return false;
     }
+
+    /// <summary>Whether a marker file's text says its volume is <paramref name="volume"/> (its first line): a copied or renamed volume is not complete.</summary>
+    internal static bool Names(string? marker, string volume) => marker is not null && marker.StartsWith(volume + "\n", StringComparison.Ordinal);
 
     /// <summary>Removes a snapshot volume found incomplete, unless another container still holds it; never throws.</summary>
     public static async Task RemoveIncompleteAsync(IDockerEngine host, string volume, ILogger log, CancellationToken cancellationToken)
@@ -135,6 +141,7 @@ internal sealed class SeedSnapshotStore(IDockerEngine host, Func<DockerEndpoint,
     {
         [CacheLabel] = CacheKind,
         [KeyLabel] = key.VolumeName[SeedSnapshotKey.VolumePrefix.Length..],
+        [DindImageLabel] = key.DindImageId,
         [SessionLabels.Created] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
     };
 
@@ -196,7 +203,7 @@ internal sealed class SeedSnapshotStore(IDockerEngine host, Func<DockerEndpoint,
         }
     }
 
-    private static async Task<string?> ReadMarkerAsync(IDockerEngine host, string containerId, CancellationToken cancellationToken)
+    internal static async Task<string?> ReadMarkerAsync(IDockerEngine host, string containerId, CancellationToken cancellationToken)
     {
         await using var archive = await host.Containers.GetArchiveAsync(containerId, $"{DindContainerSpecs.SeedSnapshotMount}/{MarkerFile}", cancellationToken).ConfigureAwait(false);
         if (archive is null)

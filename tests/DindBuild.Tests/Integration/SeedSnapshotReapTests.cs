@@ -1,0 +1,65 @@
+using System.Globalization;
+using DindBuild.Sessions;
+using DindBuild.Settings;
+using DindBuild.Tests.Infrastructure;
+
+namespace DindBuild.Tests.Integration;
+
+/// <summary>
+/// Reap and seed snapshots on the real host engine, checked with the docker CLI: a half-made snapshot (no marker, as a
+/// killed maker leaves it) that nothing mounts is removed; one a running container mounts stays although it is
+/// half-made too, and so does a complete one (no age limit asked). Reap runs here, so not in the isolated lane.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class SeedSnapshotReapTests(EngineFixture engine)
+{
+    private const string DindImage = "dindbuild/dind:trixie";
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Reap_removes_an_unused_half_made_snapshot_and_keeps_one_in_use_and_a_complete_one()
+    {
+        engine.RequireEngine();
+        await using var harness = new Harness();
+        var unused = $"dindbuild-seed-{harness.Id}-unused";
+        var mounted = $"dindbuild-seed-{harness.Id}-mounted";
+        var complete = $"dindbuild-seed-{harness.Id}-complete";
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            foreach (var volume in (string[])[unused, mounted, complete])
+            {
+                await DockerCli.OutputAsync(["volume", "create", "--label", "org.dindbuild.cache=seed-snapshot", "--label", $"{SessionLabels.Created}={created}", volume]);
+            }
+
+            // The marker the maker writes last: the volume's name on its first line.
+            await DockerCli.OutputAsync(["run", "--rm", "--network", "none", "-v", $"{complete}:/s", "--entrypoint", "sh", DindImage, "-c", $"printf '%s\\nkey\\n' {complete} > /s/complete"]);
+            var user = await harness.RunAsync($"dindbuild-{harness.Id}-user", ["--network", "none", "-v", $"{mounted}:/dindbuild-seed:ro", "--entrypoint", "sleep", DindImage, "600"]);
+            Assert.True(user.ExitCode == 0, user.StandardError);
+
+            var settings = new DindSettings(RepositoryRoot.Path).WithDockerMode(DockerMode.Dind);
+            await using (var reaper = DindSession.Create(settings, EngineFixture.Log, SessionSteps.Services(EngineFixture.Log)))
+            {
+                await reaper.ReapAsync(settings.ReapOlderThan, Cancel);
+            }
+
+            var left = (await DockerCli.OutputAsync(["volume", "ls", "-q", "--filter", "label=org.dindbuild.cache=seed-snapshot"])).Split('\n');
+            Assert.DoesNotContain(unused, left);
+            Assert.Contains(mounted, left);
+            Assert.Contains(complete, left);
+
+            // Reap's own checks leave nothing: no marker-reading container, no lock.
+            Assert.Empty(await DockerCli.OutputAsync(["ps", "-aq", "--filter", "label=org.dindbuild.role=seed-snapshot-check"]));
+            Assert.Empty(await DockerCli.OutputAsync(["ps", "-aq", "--filter", $"name=dindbuild-cache-lock-dindbuild-seed-{harness.Id}"]));
+        }
+        finally
+        {
+            await DockerCli.RunAsync(["rm", "-f", $"dindbuild-{harness.Id}-user"]);
+            foreach (var volume in (string[])[unused, mounted, complete])
+            {
+                await DockerCli.RunAsync(["volume", "rm", volume]);
+            }
+        }
+    }
+}
