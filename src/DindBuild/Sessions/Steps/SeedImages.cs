@@ -23,7 +23,8 @@ public sealed partial class DindSession
             await new ArchiveSeeder(daemon, _log).LoadAsync(Options.SeedArchives, cancellationToken).ConfigureAwait(false);
         }
 
-        var images = DockerfileImages(builder).Concat(Options.SeedImages).Distinct(StringComparer.Ordinal).ToList();
+        var composeImages = await ComposeImagesAsync(builder, cancellationToken).ConfigureAwait(false);
+        var images = DockerfileImages(builder).Concat(Options.SeedImages).Concat(composeImages).Distinct(StringComparer.Ordinal).ToList();
         var missing = await _mode.SeedAsync(images, cancellationToken).ConfigureAwait(false);
         await PullOrFailAsync(daemon, missing, cancellationToken).ConfigureAwait(false);
     });
