@@ -12,7 +12,7 @@ public sealed record ComposeServiceState(string Service, string ContainerId, str
     /// Reads the output of <c>ps --format json</c>: one object per line (compose 2.21 and later) or one array (earlier);
     /// a line that is neither is skipped (compose's warnings go to stderr, but a hostile image name must not break this).
     /// </summary>
-    public static IReadOnlyList<ComposeServiceState> ParseAll(IEnumerable<string> lines)
+    internal static IReadOnlyList<ComposeServiceState> ParseAll(IEnumerable<string> lines)
     {
         var states = new List<ComposeServiceState>();
         foreach (var line in lines.Select(line => line.Trim()).Where(line => line.Length > 0))
