@@ -53,6 +53,14 @@ internal sealed class ComposeStack(DindComposeHost host, ComposeOptions options,
         return ComposeServiceState.ParseAll(output);
     }
 
+    /// <summary>What the container's last healthchecks printed (<c>docker inspect</c> .State.Health.Log), or "" for none.</summary>
+    public async Task<string> HealthOutputAsync(string containerId, CancellationToken cancellationToken)
+    {
+        var output = new List<string>();
+        await host.DockerAsync(["inspect", "--format", "{{if .State.Health}}{{range .State.Health.Log}}exit {{.ExitCode}}: {{.Output}}{{end}}{{end}}", containerId], (line, _) => output.Add(line), cancellationToken).ConfigureAwait(false);
+        return TextTail.LastLines(string.Join('\n', output.Where(line => line.Length > 0)), 10);
+    }
+
     /// <summary><c>down --volumes --remove-orphans</c> by project name (needs no files, so a later process can run it too).</summary>
     public async Task DownAsync(CancellationToken cancellationToken)
     {

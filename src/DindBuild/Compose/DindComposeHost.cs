@@ -70,7 +70,11 @@ internal sealed class DindComposeHost(IDockerEngine host, string containerId, IL
 
     /// <summary><c>docker compose ARGS…</c> in the container; each output line to <paramref name="onLine"/> (true: stderr).</summary>
     public Task<long> ComposeAsync(IReadOnlyList<string> arguments, Action<string, bool> onLine, CancellationToken cancellationToken) =>
-        host.Containers.ExecAsync(containerId, ["docker", "compose", .. arguments], onLine, cancellationToken);
+        DockerAsync(["compose", .. arguments], onLine, cancellationToken);
+
+    /// <summary>The docker CLI in the container, against the inner daemon.</summary>
+    public Task<long> DockerAsync(IReadOnlyList<string> arguments, Action<string, bool> onLine, CancellationToken cancellationToken) =>
+        host.Containers.ExecAsync(containerId, ["docker", .. arguments], onLine, cancellationToken);
 
     private async Task ShellAsync(string script, CancellationToken cancellationToken)
     {

@@ -39,7 +39,7 @@ public sealed partial class DindSession
         ComposeServices = states;
         if (up.ExitCode != 0)
         {
-            throw await StackFailureAsync(daemon, states, up.Errors.Concat(up.Output).ToList(), cancellationToken).ConfigureAwait(false);
+            throw await StackFailureAsync(daemon, stack, states, up.Errors.Concat(up.Output).ToList(), cancellationToken).ConfigureAwait(false);
         }
 
         var tests = states.FirstOrDefault(state => state.Service == testService) ?? throw new DindBuildException(
@@ -116,14 +116,15 @@ public sealed partial class DindSession
     /// <c>up</c> failed: a dependency did not get healthy, exited, or could not be created. The error names each
     /// such service with its log tail; with none to blame, compose's own output says why.
     /// </summary>
-    private async Task<DindBuildException> StackFailureAsync(IDockerEngine daemon, IReadOnlyList<ComposeServiceState> states, IReadOnlyList<string> composeOutput, CancellationToken cancellationToken)
+    private async Task<DindBuildException> StackFailureAsync(IDockerEngine daemon, ComposeStack stack, IReadOnlyList<ComposeServiceState> states, IReadOnlyList<string> composeOutput, CancellationToken cancellationToken)
     {
         var failed = states.Where(state => state.Failed).ToList();
         var evidence = new List<string>();
         foreach (var state in failed)
         {
             var logTail = await daemon.Containers.GetLogTailAsync(state.ContainerId, ComposeTailLines, cancellationToken).ConfigureAwait(false);
-            evidence.Add($"{state.Service} ({Describe(state)}), log (last lines):\n{logTail.TrimEnd()}");
+            var health = state.Health == "unhealthy" ? await stack.HealthOutputAsync(state.ContainerId, cancellationToken).ConfigureAwait(false) : "";
+            evidence.Add($"{state.Service} ({Describe(state)}){(health.Length > 0 ? $", healthcheck output (last):\n{health}\n" : "")}, log (last lines):\n{logTail.TrimEnd()}");
         }
 
         evidence.Add("docker compose up:\n" + TextTail.LastLines(string.Join('\n', composeOutput), 15));
