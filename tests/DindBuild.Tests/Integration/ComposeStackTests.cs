@@ -71,6 +71,32 @@ public sealed class ComposeStackTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task After_a_SIGKILL_the_stack_is_labelled_with_the_session_inside_the_DinD_daemon_and_Reap_removes_it_all()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+
+        var run = await BuildScript.RunAsync(
+            ["DindTest", "--context", Sample, "--compose-file", $"{Sample}/compose.yml", "--artifacts-dir", artifacts.Path, "--session-id", session],
+            interruptWhen: line => line.Contains("redis │", StringComparison.Ordinal),
+            signal: "KILL");
+
+        Assert.True(run.Interrupted, "the stack never started:\n" + run.Output);
+        var dind = $"dindbuild-{session}";
+        var inside = await DockerCli.OutputAsync(["exec", dind, "docker", "ps", "-a", "--filter", $"label=org.dindbuild.session={session}", "--format", "{{.Label \"com.docker.compose.service\"}}"]);
+        Assert.Contains("redis", inside, StringComparison.Ordinal);
+        Assert.Contains("tests", inside, StringComparison.Ordinal);
+        var networks = await DockerCli.OutputAsync(["exec", dind, "docker", "network", "ls", "--filter", $"label=org.dindbuild.session={session}", "--format", "{{.Name}}"]);
+        Assert.Contains($"dindbuild-{session}_default", networks, StringComparison.Ordinal);
+
+        var reap = await BuildScript.RunAsync(["Reap", "--artifacts-dir", artifacts.Combine("reap")]);
+
+        Assert.True(reap.ExitCode == 0, reap.Output);
+        await AssertNothingLeftAsync(session);
+    }
+
+    [Fact]
     public async Task Dood_mode_refuses_a_stack_with_exit_2_before_any_daemon_starts()
     {
         engine.RequireEngine();
