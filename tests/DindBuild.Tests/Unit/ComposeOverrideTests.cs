@@ -52,3 +52,24 @@ public sealed class ComposeOverrideTests
         Assert.All(root["networks"]!.AsObject().Concat(root["volumes"]!.AsObject()), entry => Assert.Equal("s1", (string?)entry.Value!["labels"]![SessionLabels.Session]));
     }
 }
+
+/// <summary>Each compose service in both reports: image, state, exit code, health; a hostile image name escaped.</summary>
+public sealed class ComposeReportTests
+{
+    [Fact]
+    public void Both_reports_list_every_compose_service_with_its_image_state_exit_code_and_health()
+    {
+        var report = RunReportTests.SampleReport() with
+        {
+            ComposeServices = [new("redis", "c1", "dindbuild/redis:trixie", "running", 0, "unhealthy"), new("tests", "c2", "p-tests", "exited", 3, ""), new("evil", "c3", "<script>x</script>", "created", 0, "")],
+        };
+
+        var markdown = DindBuild.Reporting.MarkdownRunReport.Render(report);
+        var html = DindBuild.Reporting.HtmlRunReport.Render(report);
+
+        Assert.Contains("| Compose service redis | dindbuild/redis:trixie: running, unhealthy |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| Compose service tests | p-tests: exited, exit code 3 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("<td>Compose service tests</td><td>p-tests: exited, exit code 3</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+    }
+}
