@@ -97,6 +97,25 @@ public sealed class ComposeStackTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_stack_under_tmp_whose_image_is_nowhere_fails_SeedImages_with_the_list_before_any_build()
+    {
+        engine.RequireEngine();
+        using var artifacts = new TempDirectory();
+        using var project = new TempDirectory();
+        var session = BuildScript.NewSessionId();
+        await File.WriteAllTextAsync(project.Combine("compose.yml"), "services:\n  tests:\n    image: dindbuild/nowhere:1\n  cache:\n    image: dindbuild/also-nowhere:2\n", TestContext.Current.CancellationToken);
+
+        var run = await RunAsync(session, artifacts, project.Combine("compose.yml"));
+
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("2 images are nowhere the session's daemon can get them from", run.Output, StringComparison.Ordinal);
+        Assert.Contains("dindbuild/nowhere:1 (needed by the compose stack)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("dindbuild/also-nowhere:2 (needed by the compose stack)", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Lines, line => line.Contains("Building compose service", StringComparison.Ordinal));
+        await AssertNothingLeftAsync(session);
+    }
+
+    [Fact]
     public async Task Dood_mode_refuses_a_stack_with_exit_2_before_any_daemon_starts()
     {
         engine.RequireEngine();
