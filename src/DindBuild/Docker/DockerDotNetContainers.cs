@@ -5,7 +5,7 @@ using Docker.DotNet.Models;
 
 namespace DindBuild.Docker;
 
-internal sealed class DockerDotNetContainers(DockerClient client) : IDockerContainers
+internal sealed partial class DockerDotNetContainers(DockerClient client) : IDockerContainers
 {
     public async Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken)
     {
@@ -143,7 +143,7 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
             id,
             new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true },
             cancellationToken).ConfigureAwait(false);
-        await ReadLinesAsync(stream, onLine, cancellationToken).ConfigureAwait(false);
+        await ReadLinesAsync(stream, (line, _) => onLine(line), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken)
@@ -153,7 +153,7 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
             id,
             new ContainerLogsParameters { Follow = false, ShowStdout = true, ShowStderr = true, Tail = lines.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             cancellationToken).ConfigureAwait(false);
-        await ReadLinesAsync(stream, line => text.Append(line).Append('\n'), cancellationToken).ConfigureAwait(false);
+        await ReadLinesAsync(stream, (line, _) => text.Append(line).Append('\n'), cancellationToken).ConfigureAwait(false);
         return text.ToString();
     }
 
@@ -225,8 +225,8 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
         ReadOnly = mount.ReadOnly,
     };
 
-    /// <summary>Splits the multiplexed stdout/stderr frames into lines, keeping each stream's partial line apart.</summary>
-    private static async Task ReadLinesAsync(MultiplexedStream stream, Action<string> onLine, CancellationToken cancellationToken)
+    /// <summary>Splits the multiplexed stdout/stderr frames into lines, keeping each stream's partial line apart; true: from stderr.</summary>
+    private static async Task ReadLinesAsync(MultiplexedStream stream, Action<string, bool> onLine, CancellationToken cancellationToken)
     {
         var buffer = new byte[16 * 1024];
         var pending = new Dictionary<MultiplexedStream.TargetStream, StringBuilder>();
@@ -251,7 +251,7 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
             {
                 if (chars[i] == '\n')
                 {
-                    onLine(line.ToString().TrimEnd('\r'));
+                    onLine(line.ToString().TrimEnd('\r'), result.Target == MultiplexedStream.TargetStream.StandardError);
                     line.Clear();
                 }
                 else
@@ -261,9 +261,9 @@ internal sealed class DockerDotNetContainers(DockerClient client) : IDockerConta
             }
         }
 
-        foreach (var rest in pending.Values.Where(rest => rest.Length > 0))
+        foreach (var (target, rest) in pending.Where(entry => entry.Value.Length > 0))
         {
-            onLine(rest.ToString());
+            onLine(rest.ToString(), target == MultiplexedStream.TargetStream.StandardError);
         }
     }
 }

@@ -57,6 +57,12 @@ public interface IDockerContainers
     /// <summary><c>docker logs --follow</c>: each output line (stdout and stderr) until the container stops.</summary>
     Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <c>docker exec ID COMMAND…</c> (no TTY, no stdin) as root: each output line to <paramref name="onLine"/> (true: from
+    /// stderr) until the command ends; returns its exit code. Cancelling stops reading, not the process.
+    /// </summary>
+    Task<long> ExecAsync(string id, IReadOnlyList<string> command, Action<string, bool> onLine, CancellationToken cancellationToken);
+
     /// <summary><c>docker logs --tail N</c>, stdout and stderr interleaved.</summary>
     Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken);
 

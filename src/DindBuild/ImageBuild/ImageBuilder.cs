@@ -151,7 +151,8 @@ internal sealed class ImageBuilder(IDockerEngine engine, ILogger log, ProgressRe
         }
     }
 
-    private static async Task WriteContextAsync(string contextDirectory, string dockerfile, NeverSent neverSent, PipeWriter pipe, CancellationToken cancellationToken)
+    /// <summary>The context as a tar into <paramref name="pipe"/>, completed with the failure if writing fails (also for <see cref="Compose.DindComposeHost"/>).</summary>
+    internal static async Task WriteContextAsync(string contextDirectory, string dockerfile, NeverSent neverSent, PipeWriter pipe, CancellationToken cancellationToken)
     {
         await Task.Yield();
         try

@@ -14,12 +14,14 @@ internal static class MissingImageError
     /// The registry mirrors the session daemon asked first for Docker Hub images. dockerd reports the last error only —
     /// Docker Hub's, after the mirror failed — so without this the mirror the user set up would not even be named.
     /// </param>
-    public static DindBuildException For(IReadOnlyList<(MissingImage Image, string PullError)> missing, IReadOnlyCollection<string> seedImages, IReadOnlyList<string>? mirrors = null)
+    /// <param name="composeImages">The images the <c>--compose-file</c> stack runs or builds from, to say so.</param>
+    public static DindBuildException For(IReadOnlyList<(MissingImage Image, string PullError)> missing, IReadOnlyCollection<string> seedImages, IReadOnlyList<string>? mirrors = null, IReadOnlyCollection<string>? composeImages = null)
     {
+        composeImages ??= [];
         mirrors ??= [];
         bool Mirrored(string image) => mirrors.Count > 0 && Docker.ImageReference.Parse(image).Registry == "docker.io";
         var lines = missing.Select(entry =>
-            $"{entry.Image.Image} (needed by {(seedImages.Contains(entry.Image.Image) ? "--seed-image" : "the Dockerfile")}): {entry.Image.LookedIn}; "
+            $"{entry.Image.Image} (needed by {(seedImages.Contains(entry.Image.Image) ? "--seed-image" : composeImages.Contains(entry.Image.Image) ? "the compose stack" : "the Dockerfile")}): {entry.Image.LookedIn}; "
             + (Mirrored(entry.Image.Image) ? $"the session's daemon could not pull it from its registry mirror{(mirrors.Count == 1 ? "" : "s")} {string.Join(", ", mirrors)} nor from Docker Hub after {(mirrors.Count == 1 ? "it" : "them")}: " : "the session's daemon could not pull it: ")
             + entry.PullError);
         var first = missing[0].Image.Image;

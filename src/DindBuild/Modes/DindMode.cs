@@ -15,7 +15,7 @@ namespace DindBuild.Modes;
 /// engine holds the session's resources (the DinD container, its network and volumes); builds and
 /// tests run inside the private daemon, and the tests reach it at its own socket.
 /// </summary>
-internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint, DindDaemon? daemon) : IDaemonMode
+internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint, DindDaemon? daemon) : IDaemonMode, Compose.IComposeHosting
 {
     private readonly bool _continued = daemon is not null;
     private IDockerEngine? _host;
@@ -141,6 +141,12 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
 
         _daemonClient = await Starter(host).WaitUntilReadyAsync(started, context.Options.DaemonStartTimeout, cancellationToken).ConfigureAwait(false);
         return _daemonClient;
+    }
+
+    public async Task<Compose.DindComposeHost> ComposeHostAsync(CancellationToken cancellationToken)
+    {
+        await DaemonAsync(cancellationToken).ConfigureAwait(false);
+        return new Compose.DindComposeHost(await HostAsync(cancellationToken).ConfigureAwait(false), _daemon!.ContainerId, context.Log);
     }
 
     public async Task<IReadOnlyList<MissingImage>> SeedAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)

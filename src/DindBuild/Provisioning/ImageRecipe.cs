@@ -21,12 +21,14 @@ internal sealed record ImageRecipe(string ImageName, string Suite, ImmutableArra
 
     /// <summary>
     /// Docker 26 (API 1.45) from trixie: bookworm's Docker 20.10 (API 1.41) is refused by modern
-    /// clients such as Testcontainers, which the tests inside may use.
+    /// clients such as Testcontainers, which the tests inside may use. With Docker Compose v2 (trixie's
+    /// <c>docker-compose</c> 2.26, the <c>docker compose</c> CLI plugin), which runs <c>--compose-file</c> stacks
+    /// in the container, where their relative bind mounts resolve (see Compose/ComposeStack.cs).
     /// </summary>
     public static ImageRecipe Dind { get; } = new(
         "dindbuild/dind:trixie",
         "trixie",
-        ["docker.io", "docker-cli", "iptables", "ca-certificates"],
+        ["docker.io", "docker-cli", "docker-compose", "iptables", "ca-certificates"],
         ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "VOLUME /var/lib/docker", "CMD [\"dockerd\"]"]);
 
     /// <summary>The base image of the sample under samples/: Python with pytest.</summary>
@@ -36,7 +38,14 @@ internal sealed record ImageRecipe(string ImageName, string Suite, ImmutableArra
         ["python3", "python3-pytest", "ca-certificates"],
         ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8", "CMD [\"python3\"]"]);
 
-    public static ImmutableArray<ImageRecipe> Known { get; } = [Dind, Python];
+    /// <summary>The dependency of samples/compose-app: redis-server (and redis-cli, for its healthcheck), open to the stack's network.</summary>
+    public static ImageRecipe Redis { get; } = new(
+        "dindbuild/redis:trixie",
+        "trixie",
+        ["redis-server", "redis-tools"],
+        ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "EXPOSE 6379", "CMD [\"redis-server\", \"--protected-mode\", \"no\", \"--bind\", \"0.0.0.0\"]"]);
+
+    public static ImmutableArray<ImageRecipe> Known { get; } = [Dind, Python, Redis];
 
     /// <summary>What is put into the root filesystem after debootstrap (a copied SDK, warm caches); its fingerprint is the recipe's too.</summary>
     public IRootfsAddition? Addition { get; init; }

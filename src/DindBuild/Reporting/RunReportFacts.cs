@@ -22,6 +22,12 @@ internal static class RunReportFacts
             yield return ("Published", string.Join(", ", report.History.Published));
         }
 
+        foreach (var service in report.ComposeServices)
+        {
+            var exit = service.State is "exited" or "dead" ? $", exit code {service.ExitCode}" : "";
+            yield return ($"Compose service {service.Service}", $"{service.Image}: {service.State}{exit}{(service.Health.Length > 0 ? $", {service.Health}" : "")}");
+        }
+
         if (report.ImageSizeBytes is { } size)
         {
             yield return ("Image size", $"{(size / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture)} MiB");

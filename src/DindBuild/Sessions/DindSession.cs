@@ -132,6 +132,7 @@ public sealed partial class DindSession : IAsyncDisposable
         ImageId = _state.BuiltImageId,
         ImageSizeBytes = _state.BuiltImageSize,
         SamplesNote = _mode.SamplesNote,
+        ComposeServices = ComposeServices,
     };
 
     /// <summary>

@@ -48,6 +48,9 @@ public sealed record DindSettings
     /// <summary><c>docker save</c> / OCI archives loaded into the session daemon before seeding (<c>--seed-archive</c>), checked when read.</summary>
     public ImmutableArray<Images.SeedArchive> SeedArchives { get; init; } = [];
 
+    /// <summary>The tests as a Docker Compose stack (<c>--compose-file</c>…); none: the single test container.</summary>
+    public global::DindBuild.Compose.ComposeOptions Compose { get; init; } = new();
+
     /// <summary>A shell command run with <c>sh -c</c> in the test container; null runs the image's own CMD.</summary>
     public string? TestCommand { get; init; }
 

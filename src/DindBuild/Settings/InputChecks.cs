@@ -45,6 +45,7 @@ internal static class InputChecks
     private static void CheckBuild(DindSettings settings, List<InputProblem> problems)
     {
         CheckBuildSecrets(settings, problems);
+        CheckComposeFiles(settings, problems);
         var context = settings.ContextDirectory;
         if (!Directory.Exists(context))
         {
@@ -86,6 +87,24 @@ internal static class InputChecks
         if (settings.TargetStage is { } target)
         {
             CheckTargetStage(dockerfile, target, problems);
+        }
+    }
+
+    /// <summary>Every <c>--compose-file</c> must be a file; a missing one names the compose files beside where it was looked for.</summary>
+    private static void CheckComposeFiles(DindSettings settings, List<InputProblem> problems)
+    {
+        foreach (var file in settings.Compose.Files.Where(file => !File.Exists(file)))
+        {
+            var directory = Path.GetDirectoryName(file)!;
+            var beside = Directory.Exists(directory)
+                ? Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>().Where(name => name.Contains("compose", StringComparison.OrdinalIgnoreCase) && (name.EndsWith(".yml", StringComparison.Ordinal) || name.EndsWith(".yaml", StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList()
+                : [];
+            problems.Add(new(
+                $"The compose file {file} {(Directory.Exists(file) ? "is a directory, not a file" : "does not exist")}.",
+                $"--compose-file is relative to the repository root {settings.RepositoryRoot}; compose files in {directory}: {(beside.Count == 0 ? "(none)" : string.Join(", ", beside))}{NearestDirectory(file)}",
+                beside.Count == 0
+                    ? "give '--compose-file' as the path of a compose file, relative to the repository root or absolute."
+                    : $"did you mean '--compose-file {Path.GetRelativePath(settings.RepositoryRoot, Path.Combine(directory, NearestName.Find(Path.GetFileName(file), beside) ?? beside[0]))}'?"));
         }
     }
 

@@ -68,6 +68,8 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     Task<string> IDockerContainers.CreateAsync(ContainerSpec spec, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    Task<long> IDockerContainers.ExecAsync(string id, IReadOnlyList<string> command, Action<string, bool> onLine, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     Task<long> IDockerContainers.WaitAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();

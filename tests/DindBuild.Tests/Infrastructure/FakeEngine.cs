@@ -195,6 +195,21 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
         await tar.CopyToAsync(Stream.Null, cancellationToken);
     }
 
+    /// <summary>What <c>docker exec</c> prints and returns: the command in, its exit code and stdout lines out; none: exit 0, no output.</summary>
+    public Func<IReadOnlyList<string>, (long ExitCode, IReadOnlyList<string> Output)>? OnExec { get; set; }
+
+    async Task<long> IDockerContainers.ExecAsync(string id, IReadOnlyList<string> command, Action<string, bool> onLine, CancellationToken cancellationToken)
+    {
+        await Call("container.exec", string.Join(' ', command));
+        var (exitCode, output) = OnExec?.Invoke(command) ?? (0, []);
+        foreach (var line in output)
+        {
+            onLine(line, false);
+        }
+
+        return exitCode;
+    }
+
     Task<IReadOnlyList<string>> IDockerContainers.ListIdsByLabelAsync(string key, string value, CancellationToken cancellationToken) =>
         List("container.list", [.. _containers.Where(c => c.Labels.GetValueOrDefault(key) == value).Select(c => c.Id)]);
 

@@ -29,6 +29,7 @@ public sealed partial class DindSession
         };
         ImageSummary built = await new ImageBuilder(daemon, _log, displayRoot: Options.RepositoryRoot).BuildAsync(Options.ContextDirectory, spec, cancellationToken, [Options.HostArtifactsDirectory]).ConfigureAwait(false);
         _state = _state with { BuiltImageId = built.Id, BuiltImageTag = Options.ImageTag, BuiltImageSize = built.Size };
+        await BuildComposeServicesAsync(daemon, spec, cancellationToken).ConfigureAwait(false);
     });
 
     /// <summary>

@@ -11,6 +11,7 @@ public sealed partial class DindSession
     /// and, where the mode gives one, a Docker socket: the socket policy proxy's (strict), or the
     /// session daemon's own (<c>--socket-policy permissive</c>). Failed tests are exported at once, as
     /// the next step (their reports are what is needed), then the failure is thrown. Runs again in a kept session.
+    /// With <c>--compose-file</c>, the stack instead (see <c>RunComposeTests.cs</c>).
     /// </summary>
     public async Task RunTestsAsync(CancellationToken cancellationToken)
     {
@@ -41,6 +42,12 @@ public sealed partial class DindSession
         RequireOpen("RunTests");
         TestResult = null;
         var daemon = await DaemonAsync(cancellationToken).ConfigureAwait(false);
+        if (Options.Compose.Enabled)
+        {
+            await RunComposeTestsAsync(daemon, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var image = _state.BuiltImageId ?? throw new DindBuildException(
             FailureKind.BadParameters,
             $"RunTests needs the image built by BuildImage in session {Id}, and none was built.",

@@ -23,12 +23,13 @@ public sealed partial class DindSession
             await new ArchiveSeeder(daemon, _log).LoadAsync(Options.SeedArchives, cancellationToken).ConfigureAwait(false);
         }
 
-        var images = DockerfileImages(builder).Concat(Options.SeedImages).Distinct(StringComparer.Ordinal).ToList();
+        var composeImages = await ComposeImagesAsync(builder, cancellationToken).ConfigureAwait(false);
+        var images = DockerfileImages(builder).Concat(Options.SeedImages).Concat(composeImages).Distinct(StringComparer.Ordinal).ToList();
         var missing = await _mode.SeedAsync(images, cancellationToken).ConfigureAwait(false);
-        await PullOrFailAsync(daemon, missing, cancellationToken).ConfigureAwait(false);
+        await PullOrFailAsync(daemon, missing, composeImages, cancellationToken).ConfigureAwait(false);
     });
 
-    private async Task PullOrFailAsync(IDockerEngine daemon, IReadOnlyList<MissingImage> missing, CancellationToken cancellationToken)
+    private async Task PullOrFailAsync(IDockerEngine daemon, IReadOnlyList<MissingImage> missing, IReadOnlyList<string> composeImages, CancellationToken cancellationToken)
     {
         var failed = new List<(MissingImage Image, string PullError)>();
         foreach (var image in missing)
@@ -47,7 +48,7 @@ public sealed partial class DindSession
 
         // The classic builder pulls with --docker-auth-config's credentials, which this anonymous pull has not: leave
         // the Dockerfile's images to it then, but an image only the tests use has no later chance.
-        var forTestsOnly = failed.Where(entry => Options.SeedImages.Contains(entry.Image.Image) && !DockerfileImages().Contains(entry.Image.Image)).ToList();
+        var forTestsOnly = failed.Where(entry => (Options.SeedImages.Contains(entry.Image.Image) || composeImages.Contains(entry.Image.Image)) && !DockerfileImages().Contains(entry.Image.Image)).ToList();
         if (!Options.RegistryCredentials.IsEmpty && forTestsOnly.Count < failed.Count)
         {
             _log.Warning("The session's daemon could not pull {Images} without credentials; the build pulls them with --docker-auth-config's", string.Join(", ", failed.Except(forTestsOnly).Select(entry => entry.Image.Image)));
@@ -67,6 +68,6 @@ public sealed partial class DindSession
             throw explained;
         }
 
-        throw MissingImageError.For(failed, Options.SeedImages, _mode.RegistryMirrors);
+        throw MissingImageError.For(failed, Options.SeedImages, _mode.RegistryMirrors, composeImages);
     }
 }

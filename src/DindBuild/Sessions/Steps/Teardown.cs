@@ -10,6 +10,7 @@ public sealed partial class DindSession
     public Task TeardownAsync() => !IsOpen ? Task.CompletedTask : StepAsync("Teardown", async () =>
     {
         _teardownTried = true;
+        await ComposeDownAsync().ConfigureAwait(false);
         await StopSamplingAsync().ConfigureAwait(false);
         _daemon = null;
 
