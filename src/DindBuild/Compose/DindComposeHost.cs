@@ -56,15 +56,7 @@ internal sealed class DindComposeHost(IDockerEngine host, string containerId, IL
     public async Task PutFileAsync(string path, string content, CancellationToken cancellationToken)
     {
         await ShellAsync($"mkdir -p '{Path.GetDirectoryName(path)}'", cancellationToken).ConfigureAwait(false);
-        var bytes = Encoding.UTF8.GetBytes(content);
-        var tar = new MemoryStream();
-        await using (var writer = new System.Formats.Tar.TarWriter(tar, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            var entry = new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, Path.GetFileName(path)) { DataStream = new MemoryStream(bytes), Mode = (UnixFileMode)0x1A4 };
-            await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
-        }
-
-        tar.Position = 0;
+        using var tar = SingleFileTar.Of(Path.GetFileName(path), content);
         await host.Containers.PutArchiveAsync(containerId, Path.GetDirectoryName(path)!, tar, cancellationToken).ConfigureAwait(false);
     }
 

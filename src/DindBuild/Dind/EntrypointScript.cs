@@ -1,4 +1,4 @@
-using System.Formats.Tar;
+using DindBuild.Docker;
 
 namespace DindBuild.Dind;
 
@@ -16,20 +16,5 @@ internal static class EntrypointScript
         }
     }
 
-    public static MemoryStream AsTar()
-    {
-        var tar = new MemoryStream();
-        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            var entry = new PaxTarEntry(TarEntryType.RegularFile, Path.GetFileName(DindContainerSpecs.EntrypointPath))
-            {
-                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
-                DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Text)),
-            };
-            writer.WriteEntry(entry);
-        }
-
-        tar.Position = 0;
-        return tar;
-    }
+    public static MemoryStream AsTar() => SingleFileTar.Of(Path.GetFileName(DindContainerSpecs.EntrypointPath), Text, SingleFileTar.Executable);
 }

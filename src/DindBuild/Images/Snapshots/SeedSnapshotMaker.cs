@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Formats.Tar;
-using System.Text;
 using DindBuild.Dind;
 using DindBuild.Docker;
 using DindBuild.IO;
@@ -107,21 +105,7 @@ internal sealed class SeedSnapshotMaker(IDockerEngine host, Func<DockerEndpoint,
         }
     }
 
-    private static MemoryStream MarkerTar(string text)
-    {
-        var tar = new MemoryStream();
-        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, SeedSnapshotStore.MarkerFile)
-            {
-                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-                DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)),
-            });
-        }
-
-        tar.Position = 0;
-        return tar;
-    }
+    private static MemoryStream MarkerTar(string text) => SingleFileTar.Of(SeedSnapshotStore.MarkerFile, text);
 
     /// <summary>Tries every part, whatever fails: a leftover maker would hold the volume, a leftover volume looks like a snapshot.</summary>
     private async Task CleanUpAsync(string? containerId, string? incompleteVolume, string socketDirectory)
