@@ -55,7 +55,8 @@ public sealed class SeedSnapshotReapTests(EngineFixture engine)
         }
         finally
         {
-            await DockerCli.RunAsync(["rm", "-f", $"dindbuild-{harness.Id}-user"]);
+            // -v: the DinD image declares VOLUME /var/lib/docker, and 'docker rm' without it leaves that anonymous volume.
+            await DockerCli.RunAsync(["rm", "-f", "-v", $"dindbuild-{harness.Id}-user"]);
             foreach (var volume in (string[])[unused, mounted, complete])
             {
                 await DockerCli.RunAsync(["volume", "rm", volume]);
