@@ -137,14 +137,9 @@ internal sealed partial class DockerDotNetContainers(DockerClient client) : IDoc
         }
     }
 
-    public async Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken)
-    {
-        using var stream = await client.Containers.GetContainerLogsAsync(
-            id,
-            new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true },
-            cancellationToken).ConfigureAwait(false);
-        await ReadLinesAsync(stream, (line, _) => onLine(line), cancellationToken).ConfigureAwait(false);
-    }
+    public Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken) => LogsAsync(id, follow: true, onLine, cancellationToken);
+
+    public Task ReadLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken) => LogsAsync(id, follow: false, onLine, cancellationToken);
 
     public async Task<string> GetLogTailAsync(string id, int lines, CancellationToken cancellationToken)
     {
@@ -215,6 +210,15 @@ internal sealed partial class DockerDotNetContainers(DockerClient client) : IDoc
             new ContainersListParameters { All = true, Filters = LabelFilter.ForKey(key) },
             cancellationToken).ConfigureAwait(false);
         return containers.Select(container => new LabelledResource(container.ID, LabelFilter.Copy(container.Labels))).ToList();
+    }
+
+    private async Task LogsAsync(string id, bool follow, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        using var stream = await client.Containers.GetContainerLogsAsync(
+            id,
+            new ContainerLogsParameters { Follow = follow, ShowStdout = true, ShowStderr = true },
+            cancellationToken).ConfigureAwait(false);
+        await ReadLinesAsync(stream, (line, _) => onLine(line), cancellationToken).ConfigureAwait(false);
     }
 
     private static Mount ToMount(MountSpec mount) => new()

@@ -57,6 +57,9 @@ public interface IDockerContainers
     /// <summary><c>docker logs --follow</c>: each output line (stdout and stderr) until the container stops.</summary>
     Task FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken);
 
+    /// <summary><c>docker logs</c>: each output line (stdout and stderr) written so far; ends at once, also for a running container.</summary>
+    Task ReadLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken);
+
     /// <summary>
     /// <c>docker exec ID COMMAND…</c> (no TTY, no stdin) as root: each output line to <paramref name="onLine"/> (true: from
     /// stderr) until the command ends; returns its exit code. Cancelling stops reading, not the process.

@@ -10,7 +10,7 @@ namespace DindBuild.Reporting;
 /// <c>dindbuild-report.html</c>: one self-contained page (inline CSS and SVG, no script, no external
 /// asset) that opens from a CI artifact download as well as from disk.
 /// </summary>
-internal static class HtmlRunReport
+internal static partial class HtmlRunReport
 {
     /// <summary>Fill colours, fixed so that a rendering can be checked by its pixels.</summary>
     public const string OkColour = "#2e7d32";
@@ -53,6 +53,7 @@ internal static class HtmlRunReport
 
         html.Append("<h2>Resources of the DinD container (docker stats)</h2>\n");
         AppendResources(html, report);
+        AppendServiceResources(html, report);
 
         if (report.History.Failure is not null)
         {

@@ -17,6 +17,12 @@ public sealed record RunHistory
 
     public IReadOnlyList<ResourceSample> Samples { get; init; } = [];
 
+    /// <summary>With <c>--compose-file</c>: each service's container after RunTests (image, state, exit code, health).</summary>
+    public IReadOnlyList<Compose.ComposeServiceState> ComposeServices { get; init; } = [];
+
+    /// <summary>With <c>--compose-file</c>: <c>docker stats</c> of each service's container inside the session daemon while the tests ran.</summary>
+    public IReadOnlyList<ServiceSamples> ServiceSamples { get; init; } = [];
+
     public string? PrivilegeProfile { get; init; }
 
     /// <summary>Whether the DinD daemon's containers run in a user namespace: "on", or "off (why)".</summary>
@@ -42,12 +48,14 @@ public sealed record RunHistory
 
     public string? DaemonLogTail { get; init; }
 
-    /// <summary>This history followed by a later one: steps and samples appended, the later facts winning, the first failure kept.</summary>
+    /// <summary>This history followed by a later one: steps and samples appended, the later facts (compose services too) winning, the first failure kept.</summary>
     public RunHistory Then(RunHistory later) => new()
     {
         Started = Started ?? later.Started,
         Steps = [.. Steps, .. later.Steps],
         Samples = [.. Samples, .. later.Samples],
+        ComposeServices = later.ComposeServices.Count > 0 ? later.ComposeServices : ComposeServices,
+        ServiceSamples = [.. ServiceSamples, .. later.ServiceSamples],
         PrivilegeProfile = later.PrivilegeProfile ?? PrivilegeProfile,
         InnerUserns = later.InnerUserns ?? InnerUserns,
         DaemonVersion = later.DaemonVersion ?? DaemonVersion,

@@ -14,9 +14,6 @@ public sealed record RunReport(string SessionId, string Mode, RunHistory History
 
     public long? ImageSizeBytes { get; init; }
 
-    /// <summary>With <c>--compose-file</c>: each service's container after RunTests (image, state, exit code, health).</summary>
-    public IReadOnlyList<Compose.ComposeServiceState> ComposeServices { get; init; } = [];
-
     /// <summary>Why there are no resource samples, when there are none.</summary>
     public string? SamplesNote { get; init; }
 

@@ -22,7 +22,7 @@ internal static class RunReportFacts
             yield return ("Published", string.Join(", ", report.History.Published));
         }
 
-        foreach (var service in report.ComposeServices)
+        foreach (var service in report.History.ComposeServices)
         {
             var exit = service.State is "exited" or "dead" ? $", exit code {service.ExitCode}" : "";
             yield return ($"Compose service {service.Service}", $"{service.Image}: {service.State}{exit}{(service.Health.Length > 0 ? $", {service.Health}" : "")}");

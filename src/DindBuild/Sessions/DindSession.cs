@@ -132,7 +132,6 @@ public sealed partial class DindSession : IAsyncDisposable
         ImageId = _state.BuiltImageId,
         ImageSizeBytes = _state.BuiltImageSize,
         SamplesNote = _mode.SamplesNote,
-        ComposeServices = ComposeServices,
     };
 
     /// <summary>

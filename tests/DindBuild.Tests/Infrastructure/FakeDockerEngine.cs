@@ -82,6 +82,8 @@ internal sealed class FakeDockerEngine : IDockerEngine, IDockerContainers, IDock
 
     Task IDockerContainers.FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    Task IDockerContainers.ReadLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     Task<string> IDockerContainers.GetLogTailAsync(string id, int lines, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     Task IDockerContainers.StreamStatsAsync(string id, Action<ResourceSample> onSample, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -46,6 +46,15 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
     /// <summary>The exit code the next <c>docker wait</c> reports (the tests' outcome).</summary>
     public long TestExitCode { get; set; }
 
+    /// <summary>What <c>docker stats CONTAINER</c> streams, by container id, before the stream ends as a stopped container's does.</summary>
+    public Dictionary<string, IReadOnlyList<ResourceSample>> Stats { get; } = [];
+
+    /// <summary>What <c>docker logs CONTAINER</c> returns, by container id (one line, "test output", for any other).</summary>
+    public Dictionary<string, IReadOnlyList<string>> Logs { get; } = [];
+
+    /// <summary>How many of those lines a follow delivers before its stream ends (all when null): a follow answered late and cut.</summary>
+    public int? FollowedLines { get; set; }
+
     /// <summary>The files <c>docker cp CONTAINER:PATH -</c> returns under PATH.</summary>
     public Dictionary<string, string> ArchiveFiles { get; } = new() { ["report.txt"] = "ok" };
 
@@ -171,7 +180,20 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
     async Task IDockerContainers.FollowLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken)
     {
         await Call("container.logs", id);
-        onLine("test output");
+        var lines = Logs.GetValueOrDefault(id) ?? ["test output"];
+        foreach (var line in lines.Take(FollowedLines ?? lines.Count))
+        {
+            onLine(line);
+        }
+    }
+
+    async Task IDockerContainers.ReadLogsAsync(string id, Action<string> onLine, CancellationToken cancellationToken)
+    {
+        await Call("container.logs", id);
+        foreach (var line in Logs.GetValueOrDefault(id) ?? ["test output"])
+        {
+            onLine(line);
+        }
     }
 
     async Task<string> IDockerContainers.GetLogTailAsync(string id, int lines, CancellationToken cancellationToken)
@@ -180,7 +202,15 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
         return Require(id).Log;
     }
 
-    Task IDockerContainers.StreamStatsAsync(string id, Action<ResourceSample> onSample, CancellationToken cancellationToken) => Task.CompletedTask;
+    Task IDockerContainers.StreamStatsAsync(string id, Action<ResourceSample> onSample, CancellationToken cancellationToken)
+    {
+        foreach (var sample in Stats.GetValueOrDefault(id) ?? [])
+        {
+            onSample(sample);
+        }
+
+        return Task.CompletedTask;
+    }
 
     async Task<Stream?> IDockerContainers.GetArchiveAsync(string id, string path, CancellationToken cancellationToken)
     {

@@ -31,6 +31,11 @@ public sealed class ComposeStackTests(EngineFixture engine)
         var markdown = await File.ReadAllTextAsync(Path.Combine(artifacts.Path, "dindbuild-report.md"), TestContext.Current.CancellationToken);
         Assert.Contains("| Compose service redis | dindbuild/redis:trixie: running, healthy |", markdown, StringComparison.Ordinal);
         Assert.Contains($"| Compose service tests | dindbuild-{session}-tests: exited, exit code 0 |", markdown, StringComparison.Ordinal);
+        // docker stats per service: redis and app run for the whole test run, so each has samples of its own.
+        Assert.Matches(@"\| redis \| [1-9][0-9]* \| [0-9]+ % \| [0-9.]+ MiB \|", markdown);
+        Assert.Matches(@"\| app \| [1-9][0-9]* \| [0-9]+ % \| [0-9.]+ MiB \|", markdown);
+        var html = await File.ReadAllTextAsync(Path.Combine(artifacts.Path, "dindbuild-report.html"), TestContext.Current.CancellationToken);
+        Assert.Contains("id=\"service-resources\"", html, StringComparison.Ordinal);
         await AssertNothingLeftAsync(session);
     }
 

@@ -59,10 +59,10 @@ public sealed class ComposeReportTests
     [Fact]
     public void Both_reports_list_every_compose_service_with_its_image_state_exit_code_and_health()
     {
-        var report = RunReportTests.SampleReport() with
+        var report = RunReportTests.SampleReport(history => history with
         {
             ComposeServices = [new("redis", "c1", "dindbuild/redis:trixie", "running", 0, "unhealthy"), new("tests", "c2", "p-tests", "exited", 3, ""), new("evil", "c3", "<script>x</script>", "created", 0, "")],
-        };
+        });
 
         var markdown = DindBuild.Reporting.MarkdownRunReport.Render(report);
         var html = DindBuild.Reporting.HtmlRunReport.Render(report);

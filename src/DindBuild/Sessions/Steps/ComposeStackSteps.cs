@@ -8,8 +8,8 @@ public sealed partial class DindSession
 {
     private ComposeModel? _composeModel;
 
-    /// <summary>With <c>--compose-file</c>: each service's container as <c>docker compose ps</c> showed it after RunTests.</summary>
-    public IReadOnlyList<ComposeServiceState> ComposeServices { get; private set; } = [];
+    /// <summary>With <c>--compose-file</c>: each service's container as <c>docker compose ps</c> showed it after RunTests (in this or an earlier process).</summary>
+    public IReadOnlyList<ComposeServiceState> ComposeServices => History().ComposeServices;
 
     /// <summary>Refused before any daemon starts: only dind runs compose stacks in this version.</summary>
     private void RefuseComposeOutsideDind()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DindBuild.Compose;
 using DindBuild.Diagnostics;
 using DindBuild.Docker;
+using DindBuild.Reporting;
 using DindBuild.Testing;
 
 namespace DindBuild.Sessions;
@@ -25,6 +26,7 @@ public sealed partial class DindSession
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(Options.TestTimeout);
         (long ExitCode, List<string> Output, List<string> Errors) up;
+        await using var samplers = ServiceSamplers.Start(daemon, stack.Project, _log);
         try
         {
             _log.Information("Starting the compose stack {Project} (timeout {Timeout})", stack.Project, Options.TestTimeout);
@@ -36,9 +38,10 @@ public sealed partial class DindSession
         }
 
         var states = await stack.PsAsync(cancellationToken).ConfigureAwait(false);
-        ComposeServices = states;
+        RecordServices(states);
         if (up.ExitCode != 0)
         {
+            RecordServices(states, await samplers.StopAsync().ConfigureAwait(false));
             throw await StackFailureAsync(daemon, stack, states, up.Errors.Concat(up.Output).ToList(), cancellationToken).ConfigureAwait(false);
         }
 
@@ -49,22 +52,18 @@ public sealed partial class DindSession
             "check the service's profiles and 'scale'/'deploy.replicas' in the compose file.");
 
         var tail = new Queue<string>();
-        using var stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var followers = states.Select(state => daemon.Containers.FollowLogsAsync(state.ContainerId, line =>
+        var logs = StackLogs.Follow(daemon, states, (state, line) =>
         {
             _log.Information("{Service} │ {Line}", state.Service, line);
             if (state.Service == testService)
             {
-                lock (tail)
+                tail.Enqueue(line);
+                if (tail.Count > ComposeTailLines)
                 {
-                    tail.Enqueue(line);
-                    if (tail.Count > ComposeTailLines)
-                    {
-                        tail.Dequeue();
-                    }
+                    tail.Dequeue();
                 }
             }
-        }, stopFollowing.Token)).ToList();
+        }, cancellationToken);
 
         var timedOut = false;
         long exitCode;
@@ -81,16 +80,10 @@ public sealed partial class DindSession
         }
 
         // The test service's output ends with it; the others keep running until down, so their streams are cut.
-        await Task.WhenAny(followers[states.ToList().IndexOf(tests)], Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
-        await stopFollowing.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(followers.Select(follower => follower.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        await logs.StopAsync(tests.ContainerId, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
 
-        ComposeServices = await stack.PsAsync(cancellationToken).ConfigureAwait(false);
-        TestRunResult result;
-        lock (tail)
-        {
-            result = new TestRunResult(tests.ContainerId, exitCode, timedOut, clock.Elapsed, [.. tail]);
-        }
+        RecordServices(await stack.PsAsync(cancellationToken).ConfigureAwait(false), await samplers.StopAsync().ConfigureAwait(false));
+        var result = new TestRunResult(tests.ContainerId, exitCode, timedOut, clock.Elapsed, [.. tail]);
 
         TestResult = result;
         ExportedArtifacts = null;
@@ -111,6 +104,10 @@ public sealed partial class DindSession
             $"{testService} output (last lines):\n" + string.Join('\n', result.OutputTail),
             timedOut ? "raise '--test-timeout', or find the test that hangs." : $"see the test report in {Options.HostArtifactsDirectory}.");
     }
+
+    /// <summary>Into the session's history, which is saved: a Teardown in a later process still reports the services.</summary>
+    private void RecordServices(IReadOnlyList<ComposeServiceState> states, IReadOnlyList<ServiceSamples>? samples = null) =>
+        _steps.Facts = _steps.Facts with { ComposeServices = states, ServiceSamples = samples ?? _steps.Facts.ServiceSamples };
 
     /// <summary>
     /// <c>up</c> failed: a dependency did not get healthy, exited, or could not be created. The error names each
