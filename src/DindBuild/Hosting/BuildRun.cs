@@ -154,7 +154,7 @@ public sealed class BuildRun : IAsyncDisposable
         var free = new List<SessionState>();
         foreach (var state in saved)
         {
-            if (state.Owner is { } owner && owner != ProcessOwner.Kept && owner != ProcessOwner.Current && ProcessOwner.IsOnThisHost(owner) && ProcessOwner.IsAlive(owner))
+            if (state.Owner is { } owner && ProcessOwner.IsAnotherLiveProcessHere(owner))
             {
                 _log.Information("Session {Session} is being run by another build (process {Owner}): left alone; './build.sh Teardown --session-id {Session}' removes it anyway", state.SessionId, owner, state.SessionId);
                 continue;

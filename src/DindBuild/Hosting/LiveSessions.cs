@@ -1,4 +1,5 @@
 using DindBuild.Diagnostics;
+using DindBuild.IO;
 using DindBuild.Sessions;
 using DindBuild.Settings;
 using Serilog;
@@ -8,8 +9,8 @@ namespace DindBuild.Hosting;
 /// <summary>
 /// The saved sessions a step may continue: those whose resources still exist. A saved session whose
 /// resources are gone — reaped by another checkout, removed by hand, lost with an engine reset — is
-/// reported once and forgotten, so that it neither makes a later step ambiguous ("2 saved sessions")
-/// nor fails an "always" Teardown for state that no longer exists.
+/// reported once and forgotten (its saved state, docker context and private directory go), so that it
+/// neither makes a later step ambiguous ("2 saved sessions") nor fails an "always" Teardown for state that no longer exists.
 /// </summary>
 internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, ILogger log, SessionServices services)
 {
@@ -90,6 +91,33 @@ internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, I
             state.SessionId,
             gone);
         saved.SessionRemoved(state.SessionId);
+        DeletePrivateDirectory(state);
         return gone;
+    }
+
+    /// <summary>
+    /// The session's private directory on this host (the daemon's socket, the client's TLS key): nothing labelled
+    /// is left to lead a Teardown or the reaper to it, so forgetting the session is its last chance. Never fails
+    /// the step. Left to a live build process of this host that owns the session: it saves its state before it
+    /// creates its network and then this directory, so it may be starting that very session now.
+    /// </summary>
+    private void DeletePrivateDirectory(SessionState state)
+    {
+        var directory = SessionNames.PrivateDirectory(state.SessionId);
+        if (state.Owner is { } owner && ProcessOwner.IsAnotherLiveProcessHere(owner))
+        {
+            log.Debug("Leaving {Directory} to process {Owner}, which owns session {Session}", directory, owner, state.SessionId);
+            return;
+        }
+
+        if (PrivateFiles.TryDeleteDirectory(directory) is { } failure)
+        {
+            log.Warning(
+                "Could not delete the private directory {Directory} of gone session {Session} (it holds the session's client TLS key): {Reason}; remove it with: rm -rf {Directory}",
+                directory,
+                state.SessionId,
+                failure,
+                directory);
+        }
     }
 }

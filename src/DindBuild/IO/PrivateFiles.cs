@@ -31,4 +31,25 @@ internal static class PrivateFiles
 
         File.Move(path + ".tmp", path, overwrite: true);
     }
+
+    /// <summary>
+    /// Deletes the directory and everything in it; one that is not there is fine. Returns why it could not be
+    /// deleted, else null: the callers are clean-up paths, which warn and carry on.
+    /// </summary>
+    public static string? TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
+    }
 }

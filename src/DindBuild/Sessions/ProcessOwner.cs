@@ -30,5 +30,8 @@ public static class ProcessOwner
     /// <summary>Whether the owner's process is on this host, where <see cref="IsAlive"/> can tell.</summary>
     internal static bool IsOnThisHost(string owner) => owner.Split(':') is [var host, _, _] && host == Environment.MachineName;
 
+    /// <summary>Whether the owner is a live build process of this host other than this one: it is running its session right now.</summary>
+    internal static bool IsAnotherLiveProcessHere(string owner) => owner != Kept && owner != Current && IsOnThisHost(owner) && IsAlive(owner);
+
     private static string? StartTime(int pid) => ProcessStat.Read(pid)?.StartTime;
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DindBuild.Sessions;
 using DindBuild.Tests.Infrastructure;
 
 namespace DindBuild.Tests.Integration;
@@ -166,6 +167,7 @@ public sealed partial class StepByStepTests(EngineFixture engine)
             Assert.Contains("retrying this step cannot pass", step.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("retry usually passes", step.Output, StringComparison.Ordinal);
             Assert.False(File.Exists(StatePath(reapedFirst)), "the gone session is still saved");
+            Assert.False(Directory.Exists(SessionNames.PrivateDirectory(reapedFirst)), "the gone session's private directory (its TLS keys) is left");
 
             var third = await BuildScript.RunAsync(["StartDaemon", "--session-id", reapedLater, "--artifacts-dir", artifacts.Path]);
             Assert.True(third.ExitCode == 0, third.Output);
@@ -183,6 +185,7 @@ public sealed partial class StepByStepTests(EngineFixture engine)
                 Assert.False(File.Exists(StatePath(session)), $"{session} is still saved");
                 Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
                 Assert.DoesNotContain($"dindbuild-{session}", contexts, StringComparison.Ordinal);
+                Assert.False(Directory.Exists(SessionNames.PrivateDirectory(session)), $"{session}'s private directory (its TLS keys) is left");
             }
 
             var again = await BuildScript.RunAsync(["Teardown", "--artifacts-dir", artifacts.Path]);
@@ -242,7 +245,7 @@ public sealed partial class StepByStepTests(EngineFixture engine)
             foreach (var session in new[] { stepped, tornDown })
             {
                 Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
-                Assert.False(Directory.Exists(DindBuild.Sessions.SessionNames.PrivateDirectory(session)));
+                Assert.False(Directory.Exists(SessionNames.PrivateDirectory(session)));
             }
         }
         finally
@@ -257,6 +260,12 @@ public sealed partial class StepByStepTests(EngineFixture engine)
         if (File.Exists(StatePath(session)))
         {
             await BuildScript.RunAsync(["Teardown", "--session-id", session]);
+        }
+
+        // What a failed test left of a gone session: nothing labelled is left for a Teardown to find it by.
+        if (Directory.Exists(SessionNames.PrivateDirectory(session)))
+        {
+            Directory.Delete(SessionNames.PrivateDirectory(session), recursive: true);
         }
     }
 
