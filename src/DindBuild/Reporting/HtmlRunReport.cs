@@ -170,14 +170,7 @@ internal static partial class HtmlRunReport
 
     private static void AppendAreaChart(StringBuilder html, string title, IReadOnlyList<(double Seconds, double Value)> points, double max, double span, int top, string colour)
     {
-        var plot = Width - LabelWidth - RightMargin;
-        var baseline = top + ChartHeight;
-        double X(double seconds) => LabelWidth + Math.Clamp(seconds / span, 0, 1) * plot;
-        double Y(double value) => baseline - Math.Clamp(value / max, 0, 1) * (ChartHeight - 10);
-
-        html.Append(Invariant, $"<text x=\"0\" y=\"{top + 16}\">{Escape(title)}</text>")
-            .Append(Invariant, $"<text x=\"{LabelWidth - 40}\" y=\"{top + 14}\">{max:0.#}</text><text x=\"{LabelWidth - 20}\" y=\"{baseline}\">0</text>")
-            .Append(Invariant, $"<line x1=\"{LabelWidth}\" y1=\"{top + 10}\" x2=\"{LabelWidth}\" y2=\"{baseline}\" stroke=\"#9e9e9e\"/>");
+        var (plot, baseline, X, Y) = AppendChartFrame(html, title, max, span, top);
 
         // A step-shaped area: each sample holds until the next, as docker stats reports it.
         var outline = new StringBuilder();
@@ -193,6 +186,17 @@ internal static partial class HtmlRunReport
         // The outline is stroked too: an idle daemon (0 % CPU for the whole run) still draws a visible line.
         html.Append(Invariant, $"<polygon points=\"{outline}\" fill=\"{colour}\" stroke=\"{colour}\" stroke-width=\"3\" stroke-linejoin=\"round\"/>\n");
         AppendTimeAxis(html, span, baseline, plot);
+    }
+
+    /// <summary>A chart's title, its value scale and axis; returns its plot width, baseline and the seconds→x and value→y mappings.</summary>
+    private static (int Plot, int Baseline, Func<double, double> X, Func<double, double> Y) AppendChartFrame(StringBuilder html, string title, double max, double span, int top)
+    {
+        var plot = Width - LabelWidth - RightMargin;
+        var baseline = top + ChartHeight;
+        html.Append(Invariant, $"<text x=\"0\" y=\"{top + 16}\">{Escape(title)}</text>")
+            .Append(Invariant, $"<text x=\"{LabelWidth - 40}\" y=\"{top + 14}\">{max:0.#}</text><text x=\"{LabelWidth - 20}\" y=\"{baseline}\">0</text>")
+            .Append(Invariant, $"<line x1=\"{LabelWidth}\" y1=\"{top + 10}\" x2=\"{LabelWidth}\" y2=\"{baseline}\" stroke=\"#9e9e9e\"/>");
+        return (plot, baseline, seconds => LabelWidth + Math.Clamp(seconds / span, 0, 1) * plot, value => baseline - Math.Clamp(value / max, 0, 1) * (ChartHeight - 10));
     }
 
     /// <summary>A tick step from 1, 2, 5 × 10ⁿ giving at most <paramref name="maxTicks"/> ticks.</summary>

@@ -12,7 +12,8 @@ internal static partial class HtmlRunReport
 
     private static void AppendServiceResources(StringBuilder html, RunReport report)
     {
-        var services = report.History.ServiceSamples;
+        // A saved session's history is read back from disk: a service without samples has nothing to draw.
+        var services = report.History.ServiceSamples.Where(service => service.Samples.Count > 0).ToList();
         if (services.Count == 0)
         {
             return;
@@ -44,14 +45,7 @@ internal static partial class HtmlRunReport
 
     private static void AppendLineChart(StringBuilder html, string title, IReadOnlyList<ServiceSamples> services, Func<Docker.ResourceSample, double> value, double max, double span, DateTimeOffset start, int top)
     {
-        var plot = Width - LabelWidth - RightMargin;
-        var baseline = top + ChartHeight;
-        double X(double seconds) => LabelWidth + Math.Clamp(seconds / span, 0, 1) * plot;
-        double Y(double v) => baseline - Math.Clamp(v / max, 0, 1) * (ChartHeight - 10);
-
-        html.Append(Invariant, $"<text x=\"0\" y=\"{top + 16}\">{Escape(title)}</text>")
-            .Append(Invariant, $"<text x=\"{LabelWidth - 40}\" y=\"{top + 14}\">{max:0.#}</text><text x=\"{LabelWidth - 20}\" y=\"{baseline}\">0</text>")
-            .Append(Invariant, $"<line x1=\"{LabelWidth}\" y1=\"{top + 10}\" x2=\"{LabelWidth}\" y2=\"{baseline}\" stroke=\"#9e9e9e\"/>");
+        var (plot, baseline, X, Y) = AppendChartFrame(html, title, max, span, top);
         for (var i = 0; i < services.Count; i++)
         {
             // Steps, as docker stats reports them: each sample holds until the next.

@@ -56,10 +56,10 @@ internal static class MarkdownRunReport
             ? $"No samples{(report.SamplesNote is null ? "" : ": " + report.SamplesNote)}.\n"
             : string.Create(CultureInfo.InvariantCulture, $"{report.History.Samples.Count} `docker stats` samples: peak CPU {report.History.Samples.Max(s => s.CpuPercent):0} % (100 % = one CPU), peak memory {report.History.Samples.Max(s => s.MemoryBytes) / 1048576.0:0.0} MiB. The chart is in `dindbuild-report.html`.\n"));
 
-        if (report.History.ServiceSamples.Count > 0)
+        if (report.History.ServiceSamples.Any(service => service.Samples.Count > 0))
         {
             md.Append("\n### Resources per compose service\n\n| service | samples | peak CPU | peak memory |\n|---|---|---|---|\n");
-            foreach (var service in report.History.ServiceSamples)
+            foreach (var service in report.History.ServiceSamples.Where(service => service.Samples.Count > 0))
             {
                 md.Append(CultureInfo.InvariantCulture, $"| {Cell(service.Service)} | {service.Samples.Count} | {service.Samples.Max(s => s.CpuPercent):0} % | {service.Samples.Max(s => s.MemoryBytes) / 1048576.0:0.0} MiB |\n");
             }

@@ -10,7 +10,7 @@ namespace DindBuild.Tests.Integration;
 /// exec, streams, refusals as the CLI prints them), and the item-1 attack from a test container in
 /// a real run, checked through the docker CLI and the host's filesystem.
 /// </summary>
-[Collection(EngineCollection.Isolated)]
+[Collection(EngineCollection.Name)]
 public sealed class SocketPolicyTests(EngineFixture engine)
 {
     private const string Image = "dindbuild/python:trixie";

@@ -11,7 +11,7 @@ namespace DindBuild.Tests.Integration;
 /// only the host trusts, so HTTPS from a container fails unless DindBuild hands that CA on; and a registry with a
 /// test CA's certificate, which the DinD daemon can pull from only when given that CA.
 /// </summary>
-[Collection(EngineCollection.Isolated)]
+[Collection(EngineCollection.Name)]
 public sealed class TrustedCaTests(EngineFixture engine)
 {
     /// <summary>Python's ssl is OpenSSL's: it reads SSL_CERT_FILE. Writes "200 3.0.0" or the error to the file named.</summary>

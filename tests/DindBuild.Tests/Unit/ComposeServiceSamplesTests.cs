@@ -84,6 +84,20 @@ public sealed class ComposeServiceSamplesTests
     }
 
     [Fact]
+    public void A_saved_history_with_a_service_without_samples_renders_without_it()
+    {
+        var report = RunReportTests.SampleReport(history => history with { ServiceSamples = [new("empty", []), new("redis", [Sample(1, 5, 8)])] });
+
+        var html = HtmlRunReport.Render(report);
+        var markdown = MarkdownRunReport.Render(report);
+
+        Assert.Contains("redis: 1 samples", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("empty:", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("| empty |", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("per compose service", MarkdownRunReport.Render(RunReportTests.SampleReport(history => history with { ServiceSamples = [new("empty", [])] })), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_later_process_keeps_the_compose_services_and_samples_of_the_RunTests_process()
     {
         var runTests = new RunHistory
