@@ -154,9 +154,9 @@ public sealed class BuildRun : IAsyncDisposable
         var free = new List<SessionState>();
         foreach (var state in saved)
         {
-            if (state.Owner is { } owner && ProcessOwner.IsAnotherLiveProcessHere(owner))
+            if (state.RunningElsewhere() is { } process)
             {
-                _log.Information("Session {Session} is being run by another build (process {Owner}): left alone; './build.sh Teardown --session-id {Session}' removes it anyway", state.SessionId, owner, state.SessionId);
+                _log.Information("Session {Session} is being run by another build (process {Owner}): left alone; './build.sh Teardown --session-id {Session}' removes it anyway", state.SessionId, process, state.SessionId);
                 continue;
             }
 

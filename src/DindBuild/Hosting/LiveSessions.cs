@@ -67,6 +67,13 @@ internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, I
     /// <summary>Why the session is gone, after saying so once and forgetting it; null when it exists or no engine can tell.</summary>
     private async Task<string?> ForgetIfGoneAsync(SessionState state, CancellationToken cancellationToken)
     {
+        if (state.RunningElsewhere() is { } process)
+        {
+            // It may be starting that very session now: its state is saved before its network and private directory exist.
+            log.Debug("Not checking saved session {Session}: process {Process} of this host is running it", state.SessionId, process);
+            return null;
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(CheckTimeout);
         string? gone;
@@ -98,18 +105,11 @@ internal sealed class LiveSessions(SavedSessions saved, DindSettings settings, I
     /// <summary>
     /// The session's private directory on this host (the daemon's socket, the client's TLS key): nothing labelled
     /// is left to lead a Teardown or the reaper to it, so forgetting the session is its last chance. Never fails
-    /// the step. Left to a live build process of this host that owns the session: it saves its state before it
-    /// creates its network and then this directory, so it may be starting that very session now.
+    /// the step. (A session another live build process here runs is never forgotten: see <see cref="ForgetIfGoneAsync"/>.)
     /// </summary>
     private void DeletePrivateDirectory(SessionState state)
     {
         var directory = SessionNames.PrivateDirectory(state.SessionId);
-        if (state.Owner is { } owner && ProcessOwner.IsAnotherLiveProcessHere(owner))
-        {
-            log.Debug("Leaving {Directory} to process {Owner}, which owns session {Session}", directory, owner, state.SessionId);
-            return;
-        }
-
         if (PrivateFiles.TryDeleteDirectory(directory) is { } failure)
         {
             log.Warning(

@@ -13,7 +13,7 @@ internal sealed class SavedSessions(SessionStore store, Func<string, string?> en
 {
     public SessionStore Store => store;
 
-    public override void StateChanged(SessionState state) => store.Save(state, state.ClientEnvironment());
+    public override void StateChanged(SessionState state) => store.Save(state with { SavedBy = ProcessOwner.Current }, state.ClientEnvironment());
 
     public override void SessionRemoved(string sessionId)
     {

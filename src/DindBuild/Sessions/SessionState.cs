@@ -19,6 +19,18 @@ public sealed record SessionState(string SessionId, DockerMode Mode, string Dock
     /// </summary>
     public string? Owner { get; init; }
 
+    /// <summary>
+    /// The build process (<see cref="ProcessOwner.Current"/>) that saved this state last; null in states saved before it
+    /// was recorded. A session kept for later steps has <see cref="ProcessOwner.Kept"/> as its <see cref="Owner"/>, so
+    /// this is what tells that its StartDaemon is still running (it saves the state before it creates the network and
+    /// the private directory, which another process must not take for a gone session's leftovers).
+    /// </summary>
+    public string? SavedBy { get; init; }
+
+    /// <summary>The live build process of this host, other than this one, that is running the session now; null when none is.</summary>
+    internal string? RunningElsewhere() =>
+        new[] { Owner, SavedBy }.FirstOrDefault(process => process is not null && ProcessOwner.IsAnotherLiveProcessHere(process));
+
     /// <summary>The engine holding the session's labelled resources (the host engine for dind and dood).</summary>
     public string ResourceEngineHost { get; init; } = DockerHost;
 

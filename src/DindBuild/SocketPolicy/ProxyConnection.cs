@@ -45,6 +45,7 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 {
                     stats.Malformed(ex.Message);
                     await RespondAsync(clientStream, 400, $"{RequestPolicy.Prefix}a malformed request: {ex.Message}", close: true, cancellationToken).ConfigureAwait(false);
+                    await UnreadInput.LingerAsync(client, fromClient, unread: true, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -68,7 +69,6 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                         {
                             // The rest of the body is still on the connection: it can only be closed.
                             keepAlive = false;
-                            framing = BodyFraming.None;
                             throw new PolicyRefusedException($"a {request.First} {HttpHead.Printable(route.Path)} body larger than {RequestPolicy.BodyLimit >> 20} MiB is not inspected", "body size");
                         }
 
@@ -84,8 +84,12 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 }
                 catch (Exception ex) when (ex is PolicyRefusedException or PolicyAnswerException)
                 {
-                    // An unread body would be taken for the next request.
-                    var close = !keepAlive || (framing.Kind != BodyFramingKind.None && !bodyRead);
+                    // An unread body would be taken for the next request: a small one of known length is
+                    // skipped after the answer so the connection goes on; any other ends the connection.
+                    var unread = framing.Kind != BodyFramingKind.None && !bodyRead;
+                    var skip = unread && keepAlive && framing.Kind == BodyFramingKind.Length && framing.Length <= RequestPolicy.BodyLimit
+                        && !request.HasToken("Expect", "100-continue");
+                    var close = !keepAlive || (unread && !skip);
                     if (ex is PolicyRefusedException refusal)
                     {
                         stats.Refused($"{request.First} {route.Path}", refusal);
@@ -96,8 +100,14 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                         await RespondAsync(clientStream, ((PolicyAnswerException)ex).Answer, request.First, close, cancellationToken).ConfigureAwait(false);
                     }
 
+                    if (skip && !await UnreadInput.SkipAsync(fromClient, framing.Length, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
                     if (close)
                     {
+                        await UnreadInput.LingerAsync(client, fromClient, unread, cancellationToken).ConfigureAwait(false);
                         return;
                     }
 
@@ -107,6 +117,7 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 {
                     stats.Malformed(ex.Message);
                     await RespondAsync(clientStream, 400, $"{RequestPolicy.Prefix}a malformed request body: {ex.Message}", close: true, cancellationToken).ConfigureAwait(false);
+                    await UnreadInput.LingerAsync(client, fromClient, unread: true, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -124,6 +135,7 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 catch (SocketException ex)
                 {
                     await RespondAsync(clientStream, 502, $"{RequestPolicy.Prefix}the session daemon does not answer at {upstreamPath}: {ex.Message}", close: true, cancellationToken).ConfigureAwait(false);
+                    await UnreadInput.LingerAsync(client, fromClient, framing.Kind != BodyFramingKind.None && body is null, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 

@@ -86,25 +86,66 @@ public sealed class ForgottenSessionTests : IDisposable
     }
 
     [Fact]
-    public async Task The_private_directory_of_a_gone_session_another_live_build_here_owns_is_left_to_it()
+    public async Task A_session_another_live_build_here_owns_is_neither_checked_nor_forgotten()
     {
-        Assert.SkipUnless(OperatingSystem.IsLinux() && ProcessStat.Read(1) is not null, "/proc/1/stat is Linux's");
-
         // That build saves its state before it creates its network and then this directory: it may be starting it now.
-        var store = await SavedGoneAsync(owner: $"{Environment.MachineName}:1:{ProcessStat.Read(1)!.StartTime}");
+        var store = await SavedGoneAsync(owner: LiveOtherProcess());
 
-        Assert.Null(await Live(store).TryLoadAsync(_host.SessionId, Cancel));
+        Assert.NotNull(await Live(store).TryLoadAsync(_host.SessionId, Cancel));
 
+        Assert.True(File.Exists(store.PathOf(_host.SessionId)), "the state was forgotten under the build that owns the session");
         Assert.True(File.Exists(ClientKey), "the private directory was deleted under the build that owns the session");
     }
 
+    [Fact]
+    public async Task A_kept_session_whose_start_is_still_running_in_another_build_here_is_left_to_it()
+    {
+        // The CI race: StartDaemon --keep-daemon had saved its state (owner "kept") but not yet made its network when a
+        // concurrent build of the checkout found nothing labelled, forgot it and deleted its directory mid-start.
+        var store = await SavedGoneAsync(owner: ProcessOwner.Kept, savedBy: LiveOtherProcess());
+
+        Assert.NotNull(await Live(store).TryLoadAsync(_host.SessionId, Cancel));
+
+        Assert.True(File.Exists(store.PathOf(_host.SessionId)), "the state was forgotten under the build that is starting the session");
+        Assert.True(File.Exists(ClientKey), "the private directory was deleted under the build that is starting the session");
+    }
+
+    [Fact]
+    public async Task A_kept_session_saved_by_a_build_that_has_ended_is_forgotten_when_gone()
+    {
+        var store = await SavedGoneAsync(owner: ProcessOwner.Kept, savedBy: $"{Environment.MachineName}:{int.MaxValue}:1");
+
+        Assert.Null(await Live(store).TryLoadAsync(_host.SessionId, Cancel));
+
+        Assert.False(File.Exists(ClientKey), "the gone session's private directory is left");
+    }
+
+    [Fact]
+    public void Saving_a_state_records_the_build_process_that_saved_it()
+    {
+        var (state, _, _, _) = _host.SavedDind();
+        var store = SessionStore.ForRepository(_host.Options().RepositoryRoot);
+        var environment = new Dictionary<string, string> { ["DOCKER_CONFIG"] = _dockerConfig.Path };
+
+        new SavedSessions(store, name => environment.GetValueOrDefault(name), _log.Logger).StateChanged(state with { SavedBy = null });
+
+        Assert.Equal(ProcessOwner.Current, store.TryLoad(_host.SessionId)?.SavedBy);
+    }
+
+    /// <summary>A live process of this host other than the test's: pid 1, with its real start time.</summary>
+    private static string LiveOtherProcess()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux() && ProcessStat.Read(1) is not null, "/proc/1/stat is Linux's");
+        return $"{Environment.MachineName}:1:{ProcessStat.Read(1)!.StartTime}";
+    }
+
     /// <summary>A saved dind session whose resources were all removed elsewhere; its private directory holds a client key.</summary>
-    private async Task<SessionStore> SavedGoneAsync(string owner)
+    private async Task<SessionStore> SavedGoneAsync(string owner, string? savedBy = null)
     {
         var (saved, host, _, _) = _host.SavedDind();
         await GoneSessionTests.RemoveEverythingOfAsync(host, _host.SessionId);
         await File.WriteAllTextAsync(ClientKey, "key", Cancel);
-        return Save(saved with { Owner = owner });
+        return Save(saved with { Owner = owner, SavedBy = savedBy });
     }
 
     private SessionStore Save(SessionState state)

@@ -181,6 +181,7 @@ public sealed class SocketPolicyProxyTests : IAsyncLifetime
 
         await client.SendAsync($"POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: {length}\r\n\r\n");
         var response = await client.ReadResponseAsync();
+        await client.SendAsync(new byte[length]);
 
         Assert.Equal(403, response.Status);
         Assert.Contains("larger than 1 MiB", response.Message, StringComparison.Ordinal);
@@ -244,15 +245,38 @@ public sealed class SocketPolicyProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cluster_and_plugin_calls_are_refused_and_a_body_left_unread_closes_the_connection()
+    public async Task Cluster_and_plugin_calls_are_refused_their_small_body_dropped_unread_and_the_connection_goes_on()
     {
         await using var client = await RawConnection.OpenAsync(ListenPath);
+        const string LooksLikeARequest = "GET /smuggled HTTP/1.1\r\nHost: docker\r\n\r\n";
 
-        await client.SendJsonAsync("POST", "/v1.45/plugins/pull?remote=evil/plugin", """[{"Name":"host","Value":["/"]}]""");
-        var response = await client.ReadResponseAsync();
+        await client.SendAsync($"POST /v1.45/plugins/pull?remote=evil/plugin HTTP/1.1\r\nHost: docker\r\nContent-Length: {LooksLikeARequest.Length}\r\n\r\n{LooksLikeARequest}");
+        var refused = await client.ReadResponseAsync();
+        await client.SendAsync("GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n");
+        var next = await client.ReadResponseAsync();
 
-        Assert.Equal(403, response.Status);
-        Assert.Contains("plugin, swarm and service management is not allowed", response.Message, StringComparison.Ordinal);
+        Assert.Equal(403, refused.Status);
+        Assert.Contains("plugin, swarm and service management is not allowed", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(200, next.Status);
+        Assert.Equal(["GET /_ping"], _daemon.Requests.Select(request => $"{request.Method} {request.Target}"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_still_sending_a_refused_body_after_the_answer_is_not_cut_off_and_the_connection_then_ends(bool chunked)
+    {
+        // The docker CLI sends the body whatever the answer: were the socket closed with its bytes unread,
+        // the client would get "broken pipe" on its write instead of reading our 403.
+        await using var client = await RawConnection.OpenAsync(ListenPath);
+        var body = new byte[4 << 20];
+        var framing = chunked ? "Transfer-Encoding: chunked" : $"Content-Length: {body.Length}";
+
+        await client.SendAsync($"POST /v1.45/plugins/pull?remote=evil/plugin HTTP/1.1\r\nHost: docker\r\n{framing}\r\n\r\n");
+        var refused = await client.ReadResponseAsync();
+        await client.SendAsync(chunked ? [.. Encoding.ASCII.GetBytes($"{body.Length:x}\r\n"), .. body, .. "\r\n0\r\n\r\n"u8] : body);
+
+        Assert.Equal(403, refused.Status);
         Assert.True(await client.IsClosedAsync());
         Assert.Empty(_daemon.Requests);
     }
