@@ -45,7 +45,7 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 {
                     stats.Malformed(ex.Message);
                     await RespondAsync(clientStream, 400, $"{RequestPolicy.Prefix}a malformed request: {ex.Message}", close: true, cancellationToken).ConfigureAwait(false);
-                    await UnreadInput.LingerAsync(client, fromClient, unread: true, cancellationToken).ConfigureAwait(false);
+                    await UnreadInput.LingerAsync(client, fromClient, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -107,7 +107,11 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
 
                     if (close)
                     {
-                        await UnreadInput.LingerAsync(client, fromClient, unread, cancellationToken).ConfigureAwait(false);
+                        if (unread)
+                        {
+                            await UnreadInput.LingerAsync(client, fromClient, cancellationToken).ConfigureAwait(false);
+                        }
+
                         return;
                     }
 
@@ -117,7 +121,7 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 {
                     stats.Malformed(ex.Message);
                     await RespondAsync(clientStream, 400, $"{RequestPolicy.Prefix}a malformed request body: {ex.Message}", close: true, cancellationToken).ConfigureAwait(false);
-                    await UnreadInput.LingerAsync(client, fromClient, unread: true, cancellationToken).ConfigureAwait(false);
+                    await UnreadInput.LingerAsync(client, fromClient, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -135,7 +139,11 @@ internal sealed class ProxyConnection(Socket client, string upstreamPath, Reques
                 catch (SocketException ex)
                 {
                     await RespondAsync(clientStream, 502, $"{RequestPolicy.Prefix}the session daemon does not answer at {upstreamPath}: {ex.Message}", close: true, cancellationToken).ConfigureAwait(false);
-                    await UnreadInput.LingerAsync(client, fromClient, framing.Kind != BodyFramingKind.None && body is null, cancellationToken).ConfigureAwait(false);
+                    if (framing.Kind != BodyFramingKind.None && body is null)
+                    {
+                        await UnreadInput.LingerAsync(client, fromClient, cancellationToken).ConfigureAwait(false);
+                    }
+
                     return;
                 }
 

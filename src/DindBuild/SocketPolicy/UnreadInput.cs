@@ -28,13 +28,8 @@ internal static class UnreadInput
     /// the answer — it sees "broken pipe" instead of our 403 or 400. So our side of the connection is
     /// shut first and the rest of the input drained for a bounded time (RFC 9112 §9.6's lingering close).
     /// </summary>
-    public static async Task LingerAsync(Socket client, ConnectionReader fromClient, bool unread, CancellationToken cancellationToken)
+    public static async Task LingerAsync(Socket client, ConnectionReader fromClient, CancellationToken cancellationToken)
     {
-        if (!unread)
-        {
-            return;
-        }
-
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(Limit);
         try
