@@ -97,7 +97,7 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
         if (Groups.Runs(BenchmarkGroups.Dotnet))
         {
             log.Information("Benchmark: DindTest end to end on the .NET sample, dind and dood");
-            results.Add(await new DotnetSampleBenchmarks(_settings, log).RunAsync(Math.Max(1, iterations - 2), cancellationToken).ConfigureAwait(false));
+            results.AddRange(await new DotnetSampleBenchmarks(_settings, log).RunAsync(Math.Max(1, iterations - 2), cancellationToken).ConfigureAwait(false));
         }
 
         if (Groups.Runs(BenchmarkGroups.Startup))

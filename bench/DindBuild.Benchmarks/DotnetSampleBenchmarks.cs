@@ -8,13 +8,13 @@ namespace DindBuild.Benchmarks;
 /// <summary>
 /// <c>./build.sh DindTest</c> on the .NET sample (samples/dotnet-app: a ~900 MB SDK base image, a Testcontainers test),
 /// dind against dood in the same round, no options beyond what the sample needs (its helper image by --seed-image, as
-/// DotnetSampleTests run it). Slow — about 90 s a round — so it is its own group (<c>--only dotnet</c>, <c>--skip dotnet</c>).
+/// DotnetSampleTests run it). Slow — about 90 s a round, and a first dind run before them — so it is its own group (<c>--only dotnet</c>, <c>--skip dotnet</c>).
 /// </summary>
 internal sealed class DotnetSampleBenchmarks(DindSettings settings, ILogger log)
 {
     private static readonly string[] Sample = ["--context", "samples/dotnet-app", "--seed-image", "dindbuild/python:trixie"];
 
-    public async Task<BenchmarkResult> RunAsync(int iterations, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<BenchmarkResult>> RunAsync(int iterations, CancellationToken cancellationToken)
     {
         var root = settings.RepositoryRoot;
 
@@ -27,6 +27,10 @@ internal sealed class DotnetSampleBenchmarks(DindSettings settings, ILogger log)
         string[] apiVersion = Version.Parse(api) < new Version(1, 44) ? ["--test-env", "DOCKER_API_VERSION=" + api] : [];
 
         using var files = new BenchmarkDirectory();
+
+        // A first dind run makes the sample's seed snapshot where this host has none (the streaming copy of ~900 MB);
+        // it is reported on its own, and the measured rounds are the runs a team has from then on.
+        var first = (await BuildScriptClock.RunAsync(root, ["DindTest", .. Sample, "--artifacts-dir", files.Directory("dind-first")], cancellationToken).ConfigureAwait(false)).Seconds;
         List<double> dind = [], dood = [];
         for (var round = 0; round < iterations; round++)
         {
@@ -34,6 +38,10 @@ internal sealed class DotnetSampleBenchmarks(DindSettings settings, ILogger log)
             dood.Add((await BuildScriptClock.RunAsync(root, ["DindTest", .. Sample, "--docker-mode", "dood", .. apiVersion, "--artifacts-dir", files.Directory($"dood-{round}")], cancellationToken).ConfigureAwait(false)).Seconds);
         }
 
-        return new("DindTest end to end, samples/dotnet-app, dind", "s", dind, "the same in dood mode", dood, RatioKind.Time, "≤ 1.3×", ratio => ratio <= 1.3);
+        return
+        [
+            new("DindTest end to end, samples/dotnet-app, dind", "s", dind, "the same in dood mode", dood, RatioKind.Time, "≤ 1.3×", ratio => ratio <= 1.3),
+            new("  the first dind run (makes the seed snapshot where none is)", "s", [first], "dood", dood, RatioKind.Time, "report", _ => true),
+        ];
     }
 }

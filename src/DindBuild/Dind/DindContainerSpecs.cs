@@ -8,7 +8,8 @@ namespace DindBuild.Dind;
 /// <summary>The <c>docker create</c> of a DinD container for each privilege profile.</summary>
 internal static class DindContainerSpecs
 {
-    public const string EntrypointPath = "/dindbuild-entrypoint.sh";
+    /// <summary>In the bind-mounted private directory, where <see cref="EntrypointScript.WriteTo"/> puts it before the create.</summary>
+    public const string EntrypointPath = DindDaemon.SocketDirectoryInContainer + "/" + EntrypointScript.FileName;
 
     /// <summary>Where the entry script waits for the server certificate, made once the container's addresses are known.</summary>
     public const string ServerCertificateDirectory = DindDaemon.SocketDirectoryInContainer + "/" + DindDaemon.ServerCertificateSubdirectory;
@@ -71,6 +72,7 @@ internal static class DindContainerSpecs
                 .. extraCa ? [$"DINDBUILD_CA_DIR={CaDirectoryInContainer}"] : Array.Empty<string>(),
                 .. registryCas ? [$"DINDBUILD_CERTS_D={CertsDDirectoryInContainer}"] : Array.Empty<string>(),
                 .. seedSnapshot is null ? Array.Empty<string>() : [$"DINDBUILD_SEED_SNAPSHOT={SeedSnapshotMount}"],
+                .. NamesContainerd(daemonArguments) ? Array.Empty<string>() : [OwnContainerdVariable + "=1"],
             ],
             Labels = SessionLabels.For(sessionId, "dind", owner),
             NetworkMode = network,
@@ -118,6 +120,16 @@ internal static class DindContainerSpecs
             PrivilegeProfile.Sysbox => spec with { Runtime = sysboxRuntime },
             _ => throw new ArgumentOutOfRangeException(nameof(profile), profile, "resolve 'auto' before creating the container"),
         };
+
+    /// <summary>
+    /// Asks the entry script to start containerd before dockerd and hand it over with <c>--containerd</c>: a dockerd
+    /// that starts its own waits out gRPC's 1 s reconnect backoff (see the entry script).
+    /// </summary>
+    public const string OwnContainerdVariable = "DINDBUILD_OWN_CONTAINERD";
+
+    /// <summary>Whether the given dockerd flags name a containerd of their own (<c>--containerd</c>, with <c>=</c> or as two words).</summary>
+    public static bool NamesContainerd(IEnumerable<string> daemonArguments) =>
+        daemonArguments.Any(argument => argument == "--containerd" || argument.StartsWith("--containerd=", StringComparison.Ordinal));
 
     /// <summary>Whether the given dockerd flags already ask for a user namespace (<c>--userns-remap</c>, with <c>=</c> or as two words).</summary>
     public static bool NamesUsernsRemap(IEnumerable<string> daemonArguments) =>

@@ -254,14 +254,10 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty, registryCas: options.RegistryCas.Count > 0, seedSnapshot: snapshot);
         // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
         log.Information("Creating DinD container {Name}", spec.Name);
+        EntrypointScript.WriteTo(daemon.SocketDirectory);
         var id = await CreateAsync(spec, cancellationToken).ConfigureAwait(false);
         try
         {
-            using (var script = EntrypointScript.AsTar())
-            {
-                await host.Containers.PutArchiveAsync(id, "/", script, cancellationToken).ConfigureAwait(false);
-            }
-
             if (snapshot is not null && !await SeedSnapshotStore.IsCompleteAsync(host, id, snapshot, log, cancellationToken).ConfigureAwait(false))
             {
                 // Left half-made by a killed run, or removed since it was chosen: this start goes without it (SeedImages copies).

@@ -40,13 +40,16 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
 
     public DockerEndpoint? KeptDaemonEndpoint => _daemon?.Endpoint;
 
+    /// <summary>What this repository's runs learnt about host engines: a refused --privileged, a refused pull.</summary>
+    private string EngineMemoryDirectory => Path.Combine(IO.StateDirectory.For(context.Options.RepositoryRoot), "engines");
+
     public async Task ConnectAsync(CancellationToken cancellationToken) =>
         _host ??= await context.Engines.ConnectAsync(hostEndpoint, EngineRole.HostEngine, cancellationToken).ConfigureAwait(false);
 
     public async Task PrepareImagesAsync(IReadOnlyList<string> baseImages, CancellationToken cancellationToken)
     {
         var host = await HostAsync(cancellationToken).ConfigureAwait(false);
-        await new DindImageResolver(host, context.Recipes, context.Log).ResolveAsync(context.Options.DindImage, cancellationToken).ConfigureAwait(false);
+        await new DindImageResolver(host, context.Recipes, context.Log, EngineMemoryDirectory).ResolveAsync(context.Options.DindImage, cancellationToken).ConfigureAwait(false);
         await ImageRecipes.EnsureAsync(context.Recipes, host, baseImages, context.Options.ContextDirectory, cancellationToken).ConfigureAwait(false);
     }
 
@@ -65,7 +68,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
         var host = await HostAsync(cancellationToken).ConfigureAwait(false);
         var options = context.Options;
         var userns = InnerUsernsChoice.For(options);
-        var image = await new DindImageResolver(host, context.Recipes, context.Log).ResolveAsync(options.DindImage, cancellationToken).ConfigureAwait(false);
+        var image = await new DindImageResolver(host, context.Recipes, context.Log, EngineMemoryDirectory).ResolveAsync(options.DindImage, cancellationToken).ConfigureAwait(false);
         var dindOptions = new DindOptions(options.Tls, options.TlsExtraNames, options.SysboxRuntime)
         {
             Owner = owner,
@@ -76,7 +79,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             DaemonArguments = [.. options.RegistryDaemonArguments(), .. options.DaemonArguments],
             DataRootInMemory = options.DataRootInMemory,
             InnerUserns = userns.Try,
-            PrivilegeMemoryDirectory = Path.Combine(IO.StateDirectory.For(options.RepositoryRoot), "engines"),
+            PrivilegeMemoryDirectory = EngineMemoryDirectory,
             ExtraCa = options.ExtraCaCertificates,
             RegistryCas = options.RegistryCas,
         };

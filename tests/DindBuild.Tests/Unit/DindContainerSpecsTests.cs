@@ -3,6 +3,7 @@ using CliWrap.Buffered;
 using DindBuild.Dind;
 using DindBuild.Docker;
 using DindBuild.Settings;
+using DindBuild.Tests.Infrastructure;
 
 namespace DindBuild.Tests.Unit;
 
@@ -45,6 +46,20 @@ public sealed class DindContainerSpecsTests
         Assert.Contains("apparmor=unconfined", spec.SecurityOptions);
         Assert.False(spec.UnconfinedSystemPaths);
         Assert.Contains("DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1", spec.Environment);
+    }
+
+    [Theory]
+    [InlineData(new string[0], true)]
+    [InlineData(new[] { "--debug" }, true)]
+    [InlineData(new[] { "--containerd=/run/containerd/containerd.sock" }, false)]
+    [InlineData(new[] { "--containerd", "/run/containerd/containerd.sock" }, false)]
+    public void The_entry_script_starts_containerd_itself_unless_the_daemon_arguments_name_one(string[] daemonArguments, bool own)
+    {
+        var spec = DindContainerSpecs.For("s1", "img", PrivilegeProfile.Capabilities, "vol", "/tmp/dindbuild-s1", "net", tls: false, daemonArguments: daemonArguments);
+
+        Assert.Equal(own, spec.Environment.Contains(DindContainerSpecs.OwnContainerdVariable + "=1"));
+        Assert.Contains("if [ -n \"${DINDBUILD_OWN_CONTAINERD:-}\" ] && command -v containerd", EntrypointScript.Text, StringComparison.Ordinal);
+        Assert.Contains("set -- \"--containerd=$containerd_socket\" \"$@\"", EntrypointScript.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -113,15 +128,17 @@ public sealed class DindContainerSpecsTests
     }
 
     [Fact]
-    public async Task The_entry_script_is_embedded_executable_and_valid_POSIX_shell()
+    public async Task The_entry_script_is_written_into_the_private_directory_the_container_runs_it_from_and_is_valid_POSIX_shell()
     {
-        using var tar = EntrypointScript.AsTar();
-        var reader = new System.Formats.Tar.TarReader(tar);
-        var entry = await reader.GetNextEntryAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var directory = new TempDirectory();
+        EntrypointScript.WriteTo(directory.Path);
 
-        Assert.NotNull(entry);
-        Assert.Equal("dindbuild-entrypoint.sh", entry.Name);
-        Assert.True(entry.Mode.HasFlag(UnixFileMode.UserExecute));
+        var written = Path.Combine(directory.Path, EntrypointScript.FileName);
+        Assert.Equal(EntrypointScript.Text, await File.ReadAllTextAsync(written, TestContext.Current.CancellationToken));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written));
+        var spec = DindContainerSpecs.For("s1", "img", PrivilegeProfile.Capabilities, "vol", directory.Path, "net", tls: false);
+        Assert.Equal(["/bin/sh", DindDaemon.SocketDirectoryInContainer + "/" + EntrypointScript.FileName], spec.Entrypoint!.Value);
+        Assert.Contains(spec.Mounts, mount => mount.Kind == MountKind.Bind && mount.Source == directory.Path && mount.Target == DindDaemon.SocketDirectoryInContainer);
         Assert.Contains("exec dockerd \"$@\"", EntrypointScript.Text, StringComparison.Ordinal);
 
         // 'sh -n' parses without running: a syntax error would only show up when a daemon fails to start.

@@ -163,6 +163,9 @@ public sealed class InnerUsernsTests
             Inner = _engines.Add("unix:///fake/inner.sock");
             var container = Host.AddContainer(SessionNames.DindContainer(_sessionId), _sessionId);
             Daemon = new DindDaemon(container.Id, container.Name, "docker:dind", PrivilegeProfile.Capabilities, DindContainerSpecs.InMemoryDataRoot, SessionNames.PrivateDirectory(_sessionId), Host.AddNetwork(_sessionId)) { InnerUserns = true };
+
+            // As the first start left it: the replacement writes its entry script there.
+            Directory.CreateDirectory(Daemon.SocketDirectory);
             Host.OnCreate = spec =>
             {
                 Created.Add(spec);

@@ -28,11 +28,8 @@ internal sealed class SeedSnapshotMaker(IDockerEngine host, Func<DockerEndpoint,
             PrivateFiles.CreateDirectory(request.SocketDirectory);
             var profile = request.Profile is PrivilegeProfile.Privileged or PrivilegeProfile.Sysbox ? request.Profile : PrivilegeProfile.Capabilities;
             var spec = DindContainerSpecs.WithProfile(Spec(key, request, volume), profile, request.InnerUserns, request.SysboxRuntime);
+            EntrypointScript.WriteTo(request.SocketDirectory);
             id = await ResourceCreation.RunAsync(ct => host.Containers.CreateAsync(spec, ct), cancellationToken).ConfigureAwait(false);
-            using (var script = EntrypointScript.AsTar())
-            {
-                await host.Containers.PutArchiveAsync(id, "/", script, cancellationToken).ConfigureAwait(false);
-            }
 
             await host.Containers.StartAsync(id, cancellationToken).ConfigureAwait(false);
             var daemon = new DindDaemon(id, spec.Name!, request.DindImage, profile, volume, request.SocketDirectory, "none");
