@@ -128,10 +128,11 @@ internal static class DindContainerSpecs
     public const string OwnContainerdVariable = "DINDBUILD_OWN_CONTAINERD";
 
     /// <summary>Whether the given dockerd flags name a containerd of their own (<c>--containerd</c>, with <c>=</c> or as two words).</summary>
-    public static bool NamesContainerd(IEnumerable<string> daemonArguments) =>
-        daemonArguments.Any(argument => argument == "--containerd" || argument.StartsWith("--containerd=", StringComparison.Ordinal));
+    public static bool NamesContainerd(IEnumerable<string> daemonArguments) => NamesFlag(daemonArguments, "--containerd");
 
     /// <summary>Whether the given dockerd flags already ask for a user namespace (<c>--userns-remap</c>, with <c>=</c> or as two words).</summary>
-    public static bool NamesUsernsRemap(IEnumerable<string> daemonArguments) =>
-        daemonArguments.Any(argument => argument == "--userns-remap" || argument.StartsWith("--userns-remap=", StringComparison.Ordinal));
+    public static bool NamesUsernsRemap(IEnumerable<string> daemonArguments) => NamesFlag(daemonArguments, "--userns-remap");
+
+    private static bool NamesFlag(IEnumerable<string> daemonArguments, string flag) =>
+        daemonArguments.Any(argument => argument == flag || argument.StartsWith(flag + "=", StringComparison.Ordinal));
 }

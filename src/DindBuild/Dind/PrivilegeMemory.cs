@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DindBuild.Docker;
 using DindBuild.IO;
 using Serilog;
@@ -13,44 +12,24 @@ namespace DindBuild.Dind;
 /// </summary>
 internal sealed class PrivilegeMemory(string directory, ILogger log)
 {
+    private readonly EngineMemoryFile<Refusal> _file = new(directory, "privileged", "what the engine said to --privileged", log);
+
     private sealed record Refusal(string EngineId, string EngineVersion, string Reason, DateTimeOffset When);
 
     /// <summary>The refusal recorded for this engine, or null (never asked, another engine or version, unreadable).</summary>
     public async Task<string?> RefusedAsync(IDockerEngine engine, CancellationToken cancellationToken)
     {
         var (id, version) = await IdentifyAsync(engine, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var path = PathOf(id);
-            if (!File.Exists(path))
-            {
-                return null;
-            }
-
-            var refusal = JsonSerializer.Deserialize<Refusal>(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
-            return refusal is not null && refusal.EngineId == id && refusal.EngineVersion == version
-                ? $"{refusal.Reason} (on {refusal.When:yyyy-MM-dd HH:mm} UTC)"
-                : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            log.Debug("Could not read what the engine said to --privileged before ({Error}); asking it again", ex.Message);
-            return null;
-        }
+        var refusal = await _file.ReadAsync(id, cancellationToken).ConfigureAwait(false);
+        return refusal is not null && refusal.EngineId == id && refusal.EngineVersion == version
+            ? $"{refusal.Reason} (on {refusal.When:yyyy-MM-dd HH:mm} UTC)"
+            : null;
     }
 
     public async Task RememberRefusalAsync(IDockerEngine engine, string reason, CancellationToken cancellationToken)
     {
         var (id, version) = await IdentifyAsync(engine, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            PrivateFiles.CreateDirectory(directory);
-            PrivateFiles.WriteAllText(PathOf(id), JsonSerializer.Serialize(new Refusal(id, version, reason, DateTimeOffset.UtcNow)));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            log.Debug("Could not remember that the engine refused --privileged ({Error}); the next run asks it again", ex.Message);
-        }
+        _file.Write(id, new Refusal(id, version, reason, DateTimeOffset.UtcNow));
     }
 
     private static async Task<(string Id, string Version)> IdentifyAsync(IDockerEngine engine, CancellationToken cancellationToken)
@@ -59,8 +38,4 @@ internal sealed class PrivilegeMemory(string directory, ILogger log)
         var version = await engine.System.GetVersionAsync(cancellationToken).ConfigureAwait(false);
         return (info.Id, version.Version);
     }
-
-    // The engine ID is the daemon's own (a UUID, or key-derived on old engines): kept to file-name characters.
-    private string PathOf(string engineId) =>
-        Path.Combine(directory, "privileged-" + new string([.. engineId.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]) + ".json");
 }

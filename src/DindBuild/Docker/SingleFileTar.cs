@@ -5,20 +5,18 @@ namespace DindBuild.Docker;
 
 /// <summary>
 /// A tar holding one small text file, for <c>docker cp</c>'s API (<see cref="IDockerContainers.PutArchiveAsync"/>):
-/// the entry script, a snapshot's marker, a compose override. In memory: these files are a few KiB.
+/// a snapshot's marker, a compose override. In memory: these files are a few KiB.
 /// </summary>
 internal static class SingleFileTar
 {
-    public const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
-    public const UnixFileMode Executable = Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-
-    public static MemoryStream Of(string name, string text, UnixFileMode mode = Readable)
+    public static MemoryStream Of(string name, string text)
     {
         var tar = new MemoryStream();
         using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
         {
-            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = mode, DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = Readable, DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
         }
 
         tar.Position = 0;

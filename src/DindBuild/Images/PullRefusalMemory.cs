@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DindBuild.Docker;
 using DindBuild.IO;
 using Serilog;
@@ -16,66 +15,32 @@ internal sealed class PullRefusalMemory(string directory, ILogger log)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
+    private readonly EngineMemoryFile<Refusal> _file = new(directory, "pull-refused", "a refused pull", log);
+
     private sealed record Refusal(string EngineId, string Image, string Reason, DateTimeOffset When);
 
     /// <summary>The remembered refusal of <paramref name="image"/> on this engine and still within its lifetime, or null.</summary>
     public async Task<(string Reason, DateTimeOffset When)?> RefusedAsync(IDockerEngine engine, string image, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var engineId = await EngineIdAsync(engine, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var path = PathOf(engineId);
-            if (!File.Exists(path))
-            {
-                return null;
-            }
+        var refusal = await _file.ReadAsync(engineId, cancellationToken).ConfigureAwait(false);
 
-            var refusal = JsonSerializer.Deserialize<Refusal>(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
-
-            // A clock set back makes a refusal from the future: asked again rather than trusted for longer.
-            return refusal is not null && refusal.EngineId == engineId && refusal.Image == image && refusal.When <= now && now - refusal.When < Lifetime
-                ? (refusal.Reason, refusal.When)
-                : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            log.Debug("Could not read whether {Image} was refused before ({Error}); pulling it again", image, ex.Message);
-            return null;
-        }
+        // A clock set back makes a refusal from the future: asked again rather than trusted for longer.
+        return refusal is not null && refusal.EngineId == engineId && refusal.Image == image && refusal.When <= now && now - refusal.When < Lifetime
+            ? (refusal.Reason, refusal.When)
+            : null;
     }
 
     public async Task RememberAsync(IDockerEngine engine, string image, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var engineId = await EngineIdAsync(engine, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            PrivateFiles.CreateDirectory(directory);
-            PrivateFiles.WriteAllText(PathOf(engineId), JsonSerializer.Serialize(new Refusal(engineId, image, reason, now)));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            log.Debug("Could not remember that {Image} cannot be pulled ({Error}); the next run tries again", image, ex.Message);
-        }
+        _file.Write(engineId, new Refusal(engineId, image, reason, now));
     }
 
     /// <summary>After a pull that worked: the next fallback decision starts from a fresh refusal.</summary>
-    public async Task ForgetAsync(IDockerEngine engine, CancellationToken cancellationToken)
-    {
-        var path = PathOf(await EngineIdAsync(engine, cancellationToken).ConfigureAwait(false));
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            log.Debug("Could not forget the pull refusal in {Path}: {Error}", path, ex.Message);
-        }
-    }
+    public async Task ForgetAsync(IDockerEngine engine, CancellationToken cancellationToken) =>
+        _file.Delete(await EngineIdAsync(engine, cancellationToken).ConfigureAwait(false));
 
     private static async Task<string> EngineIdAsync(IDockerEngine engine, CancellationToken cancellationToken) =>
         (await engine.System.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Id;
-
-    // The engine ID is the daemon's own (a UUID, or key-derived on old engines): kept to file-name characters.
-    private string PathOf(string engineId) =>
-        Path.Combine(directory, "pull-refused-" + new string([.. engineId.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]) + ".json");
 }
