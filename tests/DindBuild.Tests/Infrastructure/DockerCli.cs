@@ -28,6 +28,23 @@ internal static class DockerCli
         return result.StandardOutput.Trim();
     }
 
+    /// <summary>
+    /// The IDs of the containers matching a <c>docker ps</c> filter that are still there after waiting up to 90 s for them
+    /// to go. A global filter may also match what a test running in parallel holds for a few seconds, but one that
+    /// leaked never goes.
+    /// </summary>
+    public static async Task<string> ContainersLeftAsync(string filter)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        string left;
+        while ((left = await OutputAsync(["ps", "-aq", "--filter", filter])).Length > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        return left;
+    }
+
     /// <summary>Every container, volume and network on the host engine labelled with the session (any session when null).</summary>
     /// <summary>
     /// Testcontainers 4.16 asks for API 1.44; an older host engine (Debian 12's Docker 20.10: 1.41) refuses that
