@@ -15,6 +15,9 @@ internal sealed class DockerDotNetSystem(DockerClient client) : IDockerSystem
     public async Task<EngineInfo> GetInfoAsync(CancellationToken cancellationToken)
     {
         var info = await client.System.GetSystemInfoAsync(cancellationToken).ConfigureAwait(false);
-        return new EngineInfo(info.ID ?? "", info.Name ?? "", info.Driver ?? "", info.CgroupVersion ?? "", info.DockerRootDir ?? "", info.OperatingSystem ?? "");
+        return new EngineInfo(info.ID ?? "", info.Name ?? "", info.Driver ?? "", info.CgroupVersion ?? "", info.DockerRootDir ?? "", info.OperatingSystem ?? "")
+        {
+            KernelVersion = info.KernelVersion ?? "",
+        };
     }
 }

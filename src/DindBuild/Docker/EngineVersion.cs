@@ -21,4 +21,8 @@ public sealed record EngineVersion(string Version, string ApiVersion, string Min
 }
 
 /// <summary>What <c>docker info</c> reports that a run needs to know.</summary>
-public sealed record EngineInfo(string Id, string Name, string StorageDriver, string CgroupVersion, string DockerRootDir, string OperatingSystem);
+public sealed record EngineInfo(string Id, string Name, string StorageDriver, string CgroupVersion, string DockerRootDir, string OperatingSystem)
+{
+    /// <summary>The engine host's kernel (<c>docker info --format '{{.KernelVersion}}'</c>); empty where the engine does not say.</summary>
+    public string KernelVersion { get; init; } = "";
+}

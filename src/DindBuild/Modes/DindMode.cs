@@ -67,8 +67,10 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
     {
         var host = await HostAsync(cancellationToken).ConfigureAwait(false);
         var options = context.Options;
-        var userns = InnerUsernsChoice.For(options);
         var image = await new DindImageResolver(host, context.Recipes, context.Log, EngineMemoryDirectory).ResolveAsync(options.DindImage, cancellationToken).ConfigureAwait(false);
+        var starter = Starter(host);
+        var usernsStart = await UsernsStartAsync(host, starter, image, cancellationToken).ConfigureAwait(false);
+        var userns = await usernsStart.PlanAsync(InnerUsernsChoice.For(options), cancellationToken).ConfigureAwait(false);
         var dindOptions = new DindOptions(options.Tls, options.TlsExtraNames, options.SysboxRuntime)
         {
             Owner = owner,
@@ -83,7 +85,6 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             ExtraCa = options.ExtraCaCertificates,
             RegistryCas = options.RegistryCas,
         };
-        var starter = Starter(host);
         _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken, SeedSnapshot(host, sessionId, image, dindOptions, cancellationToken)).ConfigureAwait(false);
         if (!userns.Try)
         {
@@ -92,7 +93,19 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
         }
 
         // Only a real container tells whether this host lets one start in a user namespace.
-        (_daemon, _daemonClient) = await new InnerUsernsStart(starter, context.Log).ConfirmAsync(_daemon, userns, dindOptions, _ => DaemonAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        (_daemon, _daemonClient) = await usernsStart.ConfirmAsync(_daemon, userns, dindOptions, _ => DaemonAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>With --inner-userns auto, what the probe found on this engine and DinD image before is used (see <see cref="InnerUsernsMemory"/>).</summary>
+    private async Task<InnerUsernsStart> UsernsStartAsync(IDockerEngine host, DindDaemonStarter starter, string image, CancellationToken cancellationToken)
+    {
+        if (context.Options.InnerUserns != InnerUserns.Auto)
+        {
+            return new InnerUsernsStart(starter, context.Log);
+        }
+
+        var key = await InnerUsernsMemory.KeyAsync(host, image, context.Options.PrivilegeProfile, cancellationToken).ConfigureAwait(false);
+        return new InnerUsernsStart(starter, context.Log, new InnerUsernsMemory(EngineMemoryDirectory, TimeProvider.System, context.Log), key);
     }
 
     /// <summary>

@@ -40,6 +40,8 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
 
     public string ServerVersion { get; set; } = "28.5.1";
 
+    public string KernelVersion { get; set; } = "6.1.0-fake";
+
     /// <summary>The images <c>docker import</c> made, by name.</summary>
     public List<string> Imported { get; } = [];
 
@@ -129,7 +131,7 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
     async Task<EngineInfo> IDockerSystem.GetInfoAsync(CancellationToken cancellationToken)
     {
         await Call("info", "");
-        return new EngineInfo(DaemonId, "fake", "overlay2", "2", "/var/lib/docker", "Fake Linux");
+        return new EngineInfo(DaemonId, "fake", "overlay2", "2", "/var/lib/docker", "Fake Linux") { KernelVersion = KernelVersion };
     }
 
     async Task IDockerContainers.StartAsync(string id, CancellationToken cancellationToken)
@@ -212,10 +214,30 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
         return Task.CompletedTask;
     }
 
+    /// <summary>The text of a single file that <c>docker cp CONTAINER:PATH</c> gives for that container (its mounts say which volume); null: the default archive.</summary>
+    public Func<FakeContainer, string, string?>? FileText { get; set; }
+
     async Task<Stream?> IDockerContainers.GetArchiveAsync(string id, string path, CancellationToken cancellationToken)
     {
         await Call("container.archive", $"{id}:{path}");
-        return Find(id) is null ? null : Tar(Path.GetFileName(path.TrimEnd('/')));
+        if (Find(id) is not { } container)
+        {
+            return null;
+        }
+
+        return FileText?.Invoke(container, path) is { } text ? SingleFileTar(Path.GetFileName(path), text) : Tar(Path.GetFileName(path.TrimEnd('/')));
+    }
+
+    private static MemoryStream SingleFileTar(string name, string text)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
+        }
+
+        stream.Position = 0;
+        return stream;
     }
 
     async Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken)

@@ -16,10 +16,10 @@ public sealed class InnerUsernsTests
     private const string EngineRoot = "/repo";
 
     /// <summary>What runc 1.1 says when the probe's missing command is the first thing it misses: the user namespace worked.</summary>
-    private const string ReachedCommand = "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/dindbuild-userns-probe\": stat /dindbuild-userns-probe: no such file or directory: unknown";
+    internal const string ReachedCommand = "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/dindbuild-userns-probe\": stat /dindbuild-userns-probe: no such file or directory: unknown";
 
     /// <summary>Measured here without SYS_PTRACE in the capabilities profile (runc's own log says "failed to get container mount namespace").</summary>
-    private const string NoFinalChild = "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: can't get final child's PID from pipe: EOF: unknown";
+    internal const string NoFinalChild = "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: can't get final child's PID from pipe: EOF: unknown";
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -152,7 +152,7 @@ public sealed class InnerUsernsTests
     }
 
     /// <summary>A DinD container started for an inner user namespace (capabilities profile, no TLS, in-memory data root) and its daemon.</summary>
-    private sealed class Starting : IDisposable
+    internal sealed class Starting : IDisposable
     {
         private readonly string _sessionId = "u" + Guid.NewGuid().ToString("N")[..11];
         private readonly FakeEngines _engines = new();
@@ -183,10 +183,13 @@ public sealed class InnerUsernsTests
 
         public CapturingLog Log { get; } = new(new SecretMasker());
 
-        public Task<(DindDaemon Daemon, IDockerEngine? Client)> ConfirmAsync(InnerUsernsChoice choice)
+        public InnerUsernsStart Start(InnerUsernsMemory? memory = null, InnerUsernsMemory.Key? key = null) =>
+            new(new DindDaemonStarter(Host, Log.Logger), Log.Logger, memory, key);
+
+        public Task<(DindDaemon Daemon, IDockerEngine? Client)> ConfirmAsync(InnerUsernsChoice choice, InnerUsernsStart? start = null, DindDaemon? daemon = null)
         {
             var options = new DindOptions(Tls: false, [], "sysbox-runc") { InnerUserns = true, DataRootInMemory = true };
-            return new InnerUsernsStart(new DindDaemonStarter(Host, Log.Logger), Log.Logger).ConfirmAsync(Daemon, choice, options, _ => Task.FromResult<IDockerEngine>(Inner), Cancel);
+            return (start ?? Start()).ConfirmAsync(daemon ?? Daemon, choice, options, _ => Task.FromResult<IDockerEngine>(Inner), Cancel);
         }
 
         public void Dispose()
