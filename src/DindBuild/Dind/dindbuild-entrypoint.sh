@@ -86,22 +86,41 @@ fi
 # read-only, copied into this daemon's own data root, never used in place — no two daemons share a writable data
 # root. It is the whole data root a cleanly stopped dockerd left (with --userns-remap its images are under
 # UID.GID/), less engine-id, so that each daemon gets its own ID. The copy must keep what overlay2 layers are made
-# of: whiteouts (0/0 character devices), opaque directories (trusted.overlay.* xattrs), hard links, owners, modes.
-# GNU cp with xattr named in --preserve fails when an xattr cannot be kept ('cp -a' alone would not say); a cp that
-# is not GNU's (busybox in other DinD images) is not trusted with it, and the daemon starts empty: SeedImages copies.
-# Done before the TLS wait, while DindBuild makes the certificates.
+# of: whiteouts (0/0 character devices), opaque directories (trusted.overlay.* xattrs), hard links, numeric owners,
+# modes. GNU tar does, with every xattr asked for on both sides; it only warns when it cannot set one, so any word on
+# its stderr fails the copy. It is the first choice because it is faster: a 270 MB data root of 8400 files took
+# 0.45 s through a tar pipe and 1.05 s with GNU cp into the tmpfs data root (measured here, issue 17). GNU cp with
+# xattr named in --preserve (it fails when an xattr cannot be kept) is the second; an image with neither (busybox)
+# is not trusted with the layers, and the daemon starts empty: SeedImages copies. Done before the TLS wait, while
+# DindBuild makes the certificates.
+copy_seed_snapshot() {
+	from=$1
+	errors=$(mktemp)
+	if tar --version 2>/dev/null | grep -q 'GNU tar'; then
+		{ tar -C "$from" --xattrs --xattrs-include='*' --numeric-owner -cf - . 2>>"$errors" || echo "tar -c exited $?" >>"$errors"; } |
+			tar -C /var/lib/docker --xattrs --xattrs-include='*' --numeric-owner --same-owner --same-permissions -xf - 2>>"$errors" ||
+			echo "tar -x exited $?" >>"$errors"
+	elif cp --version 2>/dev/null | grep -q 'GNU coreutils'; then
+		cp -dR --preserve=mode,ownership,timestamps,links,xattr "$from/." /var/lib/docker/ 2>>"$errors" || echo "cp exited $?" >>"$errors"
+	else
+		echo "this image has neither GNU tar nor GNU cp (another tar or cp may drop overlay2's xattrs)" >>"$errors"
+	fi
+
+	copy_errors=$(head -c 2000 "$errors" | tr '\n' ' ')
+	rm -f "$errors"
+	[ -z "$copy_errors" ]
+}
+
 if [ -n "${DINDBUILD_SEED_SNAPSHOT:-}" ]; then
 	if [ ! -e "$DINDBUILD_SEED_SNAPSHOT/complete" ]; then
 		say "the seed snapshot in $DINDBUILD_SEED_SNAPSHOT is not complete; starting without it"
 	elif [ -n "$(ls -A /var/lib/docker 2>/dev/null)" ]; then
 		say "/var/lib/docker is not empty; the seed snapshot is not copied over it"
-	elif ! cp --version 2>/dev/null | grep -q 'GNU coreutils'; then
-		say "this image's cp is not GNU coreutils' (it may drop overlay2's xattrs); starting without the seed snapshot"
-	elif cp -dR --preserve=mode,ownership,timestamps,links,xattr "$DINDBUILD_SEED_SNAPSHOT/docker/." /var/lib/docker/; then
+	elif copy_seed_snapshot "$DINDBUILD_SEED_SNAPSHOT/docker"; then
 		rm -f /var/lib/docker/engine-id
 		say "copied the seed snapshot $(head -n 1 "$DINDBUILD_SEED_SNAPSHOT/complete") into /var/lib/docker"
 	else
-		say "could not copy the seed snapshot; starting without it"
+		say "could not copy the seed snapshot ($copy_errors); starting without it"
 		find /var/lib/docker -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 	fi
 fi

@@ -27,15 +27,16 @@ public sealed class SeedSnapshotEngineTests(EngineFixture engine)
         using var files = new TempDirectory();
         var image = $"dindbuild-whiteouts-{harness.Id}:1";
 
-        // The second layer deletes /f (a whiteout) and replaces /d (an opaque directory); /keep-link is a hard link.
+        // The second layer deletes /f (a whiteout) and replaces /d (an opaque directory); /keep-link is a hard link,
+        // and /keep has an owner with no name in the DinD image and a setuid mode (numeric owners and modes kept).
         await File.WriteAllTextAsync(files.Combine("Dockerfile"), $"FROM {Python}\n"
-            + "RUN mkdir -p /d/sub && echo old > /d/a && touch /d/sub/x /f && echo kept > /keep && ln /keep /keep-link\n"
+            + "RUN mkdir -p /d/sub && echo old > /d/a && touch /d/sub/x /f && echo kept > /keep && ln /keep /keep-link && chown 1234:5678 /keep && chmod 4751 /keep\n"
             + "RUN rm /f && rm -rf /d && mkdir /d && echo new > /d/b\n", Cancel);
         await DockerCli.OutputAsync(["build", "-q", "--label", harness.Label, "-t", image, files.Path]);
         harness.RemoveImageAfterwards(image);
-        const string Tree = "ls -A /d; cat /d/b; test -e /f && echo f-is-back; [ $(stat -c %i /keep) = $(stat -c %i /keep-link) ] && echo linked; stat -c %h /keep";
+        const string Tree = "ls -A /d; cat /d/b; test -e /f && echo f-is-back; [ $(stat -c %i /keep) = $(stat -c %i /keep-link) ] && echo linked; stat -c '%h %u:%g %a' /keep";
         var onHost = await DockerCli.OutputAsync(["run", "--rm", image, "sh", "-c", Tree]);
-        Assert.Equal("b\nnew\nlinked\n2", onHost);
+        Assert.Equal("b\nnew\nlinked\n2 1234:5678 4751", onHost);
 
         try
         {
