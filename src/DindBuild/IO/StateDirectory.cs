@@ -12,6 +12,9 @@ internal static class StateDirectory
 
     public static string For(string repositoryRoot) => Path.Combine(repositoryRoot, Name);
 
+    /// <summary>What a repository's runs learnt about host engines (<see cref="EngineMemoryFile{T}"/>): <c>.dindbuild/engines/</c>.</summary>
+    public static string EnginesFor(string repositoryRoot) => Path.Combine(For(repositoryRoot), "engines");
+
     /// <summary>Writes <c>.gitignore</c> (<c>*</c>) into <paramref name="stateDirectory"/> when it is DindBuild's state directory and has none.</summary>
     public static void MarkIgnoredByGit(string stateDirectory)
     {

@@ -41,7 +41,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
     public DockerEndpoint? KeptDaemonEndpoint => _daemon?.Endpoint;
 
     /// <summary>What this repository's runs learnt about host engines: a refused --privileged, a refused pull.</summary>
-    private string EngineMemoryDirectory => Path.Combine(IO.StateDirectory.For(context.Options.RepositoryRoot), "engines");
+    private string EngineMemoryDirectory => IO.StateDirectory.EnginesFor(context.Options.RepositoryRoot);
 
     public async Task ConnectAsync(CancellationToken cancellationToken) =>
         _host ??= await context.Engines.ConnectAsync(hostEndpoint, EngineRole.HostEngine, cancellationToken).ConfigureAwait(false);

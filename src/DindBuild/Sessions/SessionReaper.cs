@@ -41,7 +41,7 @@ internal sealed class SessionReaper(IDockerEngine engine, ILogger log, Settings.
         await CacheVolumeLock.ReapAsync(engine, olderThan, log, cancellationToken).ConfigureAwait(false);
         if (settings is not null)
         {
-            await new SeedSnapshotPruner(engine, log, Path.Combine(IO.StateDirectory.For(settings.RepositoryRoot), "engines")).PruneAsync(olderThan, settings.PruneSeedSnapshots, [settings.DindImage, Provisioning.ImageRecipe.Dind.ImageName], cancellationToken).ConfigureAwait(false);
+            await new SeedSnapshotPruner(engine, log, IO.StateDirectory.EnginesFor(settings.RepositoryRoot)).PruneAsync(olderThan, settings.PruneSeedSnapshots, [settings.DindImage, Provisioning.ImageRecipe.Dind.ImageName], cancellationToken).ConfigureAwait(false);
         }
 
         return dead;

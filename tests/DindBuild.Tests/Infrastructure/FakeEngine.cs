@@ -225,19 +225,7 @@ internal sealed partial class FakeEngine(DockerEndpoint endpoint, List<EngineCal
             return null;
         }
 
-        return FileText?.Invoke(container, path) is { } text ? SingleFileTar(Path.GetFileName(path), text) : Tar(Path.GetFileName(path.TrimEnd('/')));
-    }
-
-    private static MemoryStream SingleFileTar(string name, string text)
-    {
-        var stream = new MemoryStream();
-        using (var writer = new TarWriter(stream, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) });
-        }
-
-        stream.Position = 0;
-        return stream;
+        return FileText?.Invoke(container, path) is { } text ? SingleFileTar.Of(Path.GetFileName(path), text) : Tar(Path.GetFileName(path.TrimEnd('/')));
     }
 
     async Task IDockerContainers.PutArchiveAsync(string id, string directory, Stream tar, CancellationToken cancellationToken)

@@ -28,9 +28,8 @@ public sealed class InnerUsernsMemoryTests : IDisposable
     [Fact]
     public async Task A_probe_that_worked_is_not_run_again_and_the_daemon_is_kept_unwaited()
     {
-        using var first = World();
-        first.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.ReachedCommand);
-        await ProbeOnceAsync(first, Auto);
+        using var first = World(InnerUsernsTests.ReachedCommand);
+        await ProbeOnceAsync(first);
         Assert.Equal(1, first.Inner.Count("container.create"));
 
         using var second = World();
@@ -49,9 +48,8 @@ public sealed class InnerUsernsMemoryTests : IDisposable
     [Fact]
     public async Task A_probe_that_failed_starts_the_next_run_without_a_user_namespace_and_without_a_replaced_container()
     {
-        using var first = World();
-        first.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.NoFinalChild);
-        await ProbeOnceAsync(first, Auto);
+        using var first = World(InnerUsernsTests.NoFinalChild);
+        await ProbeOnceAsync(first);
         Assert.Equal(1, first.Host.Count("container.create"));
 
         using var second = World();
@@ -71,12 +69,10 @@ public sealed class InnerUsernsMemoryTests : IDisposable
     [MemberData(nameof(Changes))]
     public async Task The_probe_runs_again_when_what_answered_it_changed_or_a_day_passed(string change)
     {
-        using var first = World();
-        first.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.ReachedCommand);
-        await ProbeOnceAsync(first, Auto);
+        using var first = World(InnerUsernsTests.ReachedCommand);
+        await ProbeOnceAsync(first);
 
-        using var second = World();
-        second.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.ReachedCommand);
+        using var second = World(InnerUsernsTests.ReachedCommand);
         var requested = PrivilegeProfile.Auto;
         switch (change)
         {
@@ -101,10 +97,8 @@ public sealed class InnerUsernsMemoryTests : IDisposable
     {
         foreach (var requested in new[] { PrivilegeProfile.Auto, PrivilegeProfile.Capabilities })
         {
-            using var first = World();
-            first.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.ReachedCommand);
-            var start = await StartAsync(first, requested);
-            await first.ConfirmAsync(await start.PlanAsync(Auto, Cancel), start);
+            using var first = World(InnerUsernsTests.ReachedCommand);
+            await ProbeOnceAsync(first, requested);
             Assert.Equal(1, first.Inner.Count("container.create"));
         }
 
@@ -120,12 +114,10 @@ public sealed class InnerUsernsMemoryTests : IDisposable
     [Fact]
     public async Task A_daemon_that_came_up_with_another_profile_than_the_one_that_passed_is_probed()
     {
-        using var first = World();
-        first.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.ReachedCommand);
-        await ProbeOnceAsync(first, Auto);
+        using var first = World(InnerUsernsTests.ReachedCommand);
+        await ProbeOnceAsync(first);
 
-        using var second = World();
-        second.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.ReachedCommand);
+        using var second = World(InnerUsernsTests.ReachedCommand);
         var start = await StartAsync(second);
         await second.ConfirmAsync(await start.PlanAsync(Auto, Cancel), start, second.Daemon with { Profile = PrivilegeProfile.Privileged });
 
@@ -135,12 +127,10 @@ public sealed class InnerUsernsMemoryTests : IDisposable
     [Fact]
     public async Task On_always_probes_and_never_writes_the_memory()
     {
-        using var first = World();
-        first.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.ReachedCommand);
-        await ProbeOnceAsync(first, Auto);
+        using var first = World(InnerUsernsTests.ReachedCommand);
+        await ProbeOnceAsync(first);
 
-        using var second = World();
-        second.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", InnerUsernsTests.NoFinalChild);
+        using var second = World(InnerUsernsTests.NoFinalChild);
         var on = new InnerUsernsChoice(true, true, null);
         var start = await StartAsync(second);
         Assert.Equal(on, await start.PlanAsync(on, Cancel));
@@ -157,9 +147,8 @@ public sealed class InnerUsernsMemoryTests : IDisposable
     [Fact]
     public async Task A_remembered_reason_is_escaped_like_the_runtimes_own_words()
     {
-        using var first = World();
-        first.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", "runc create failed: \u001b[2J\n::error::forged");
-        await ProbeOnceAsync(first, Auto);
+        using var first = World("runc create failed: \u001b[2J\n::error::forged");
+        await ProbeOnceAsync(first);
 
         using var second = World();
         var choice = await (await StartAsync(second)).PlanAsync(Auto, Cancel);
@@ -169,19 +158,25 @@ public sealed class InnerUsernsMemoryTests : IDisposable
         Assert.DoesNotContain("\n::error::", second.Log.Text, StringComparison.Ordinal);
     }
 
-    private static InnerUsernsTests.Starting World()
+    /// <summary>A DinD container started for a user namespace; <paramref name="probeStart"/>: what the runtime says when the probe container starts.</summary>
+    private static InnerUsernsTests.Starting World(string? probeStart = null)
     {
         var world = new InnerUsernsTests.Starting();
         world.Host.AddImageWithId(DindImage, "sha256:" + new string('a', 64));
+        if (probeStart is not null)
+        {
+            world.Inner.Failures["container.start"] = () => new DockerOperationException("docker start", probeStart);
+        }
+
         return world;
     }
 
     private async Task<InnerUsernsStart> StartAsync(InnerUsernsTests.Starting world, PrivilegeProfile requested = PrivilegeProfile.Auto) =>
         world.Start(Memory, await InnerUsernsMemory.KeyAsync(world.Host, DindImage, requested, Cancel));
 
-    private async Task ProbeOnceAsync(InnerUsernsTests.Starting world, InnerUsernsChoice choice)
+    private async Task ProbeOnceAsync(InnerUsernsTests.Starting world, PrivilegeProfile requested = PrivilegeProfile.Auto)
     {
-        var start = await StartAsync(world);
-        await world.ConfirmAsync(await start.PlanAsync(choice, Cancel), start);
+        var start = await StartAsync(world, requested);
+        await world.ConfirmAsync(await start.PlanAsync(Auto, Cancel), start);
     }
 }
