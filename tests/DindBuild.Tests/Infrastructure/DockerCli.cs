@@ -33,11 +33,16 @@ internal static class DockerCli
     /// to go. A global filter may also match what a test running in parallel holds for a few seconds, but one that
     /// leaked never goes.
     /// </summary>
-    public static async Task<string> ContainersLeftAsync(string filter)
+    public static Task<string> ContainersLeftAsync(string filter) => LeftAsync(["ps", "-aq", "--filter", filter]);
+
+    /// <summary>The same for volumes (<c>docker volume ls</c>): another test's quick reap may be removing one right now.</summary>
+    public static Task<string> VolumesLeftAsync(string filter) => LeftAsync(["volume", "ls", "-q", "--filter", filter]);
+
+    private static async Task<string> LeftAsync(string[] list)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         string left;
-        while ((left = await OutputAsync(["ps", "-aq", "--filter", filter])).Length > 0 && DateTime.UtcNow < deadline)
+        while ((left = await OutputAsync(list)).Length > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500, TestContext.Current.CancellationToken);
         }

@@ -28,14 +28,16 @@ public sealed class SeedSnapshotReapTests(EngineFixture engine)
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         try
         {
-            foreach (var volume in (string[])[unused, mounted, complete])
-            {
-                await DockerCli.OutputAsync(["volume", "create", "--label", "org.dindbuild.cache=seed-snapshot", "--label", $"{SessionLabels.Created}={created}", volume]);
-            }
+            await DockerCli.OutputAsync(["volume", "create", "--label", "org.dindbuild.cache=seed-snapshot", "--label", $"{SessionLabels.Created}={created}", unused]);
+
+            // The other two are made by the container that mounts them (--mount … volume-label): a volume created apart
+            // would look half-made, with no one using it, to another test's StartDaemon until it is mounted or marked.
+            string Snapshot(string volume, string target) =>
+                $"type=volume,src={volume},dst={target},volume-label=org.dindbuild.cache=seed-snapshot,volume-label={SessionLabels.Created}={created}";
 
             // The marker the maker writes last: the volume's name on its first line.
-            await DockerCli.OutputAsync(["run", "--rm", "--network", "none", "-v", $"{complete}:/s", "--entrypoint", "sh", DindImage, "-c", $"printf '%s\\nkey\\n' {complete} > /s/complete"]);
-            var user = await harness.RunAsync($"dindbuild-{harness.Id}-user", ["--network", "none", "-v", $"{mounted}:/dindbuild-seed:ro", "--entrypoint", "sleep", DindImage, "600"]);
+            await DockerCli.OutputAsync(["run", "--rm", "--network", "none", "--mount", Snapshot(complete, "/s"), "--entrypoint", "sh", DindImage, "-c", $"printf '%s\\nkey\\n' {complete} > /s/complete"]);
+            var user = await harness.RunAsync($"dindbuild-{harness.Id}-user", ["--network", "none", "--mount", Snapshot(mounted, "/dindbuild-seed") + ",readonly", "--entrypoint", "sleep", DindImage, "600"]);
             Assert.True(user.ExitCode == 0, user.StandardError);
 
             var settings = new DindSettings(RepositoryRoot.Path).WithDockerMode(DockerMode.Dind);
@@ -44,15 +46,17 @@ public sealed class SeedSnapshotReapTests(EngineFixture engine)
                 await reaper.ReapAsync(settings.ReapOlderThan, Cancel);
             }
 
+            // Another test's StartDaemon may hold the unused one's lock at Reap's moment (Reap keeps it then, and that quick
+            // reap removes it): waited out, while one that stays is still a failure.
+            Assert.Empty(await DockerCli.VolumesLeftAsync($"name={unused}"));
             var left = (await DockerCli.OutputAsync(["volume", "ls", "-q", "--filter", "label=org.dindbuild.cache=seed-snapshot"])).Split('\n');
-            Assert.DoesNotContain(unused, left);
             Assert.Contains(mounted, left);
             Assert.Contains(complete, left);
 
-            // Reap's own checks leave nothing: no marker-reading container (another run's StartDaemon may be reading a
-            // marker right now, for a few seconds), no lock.
+            // Reap's own checks leave nothing: no marker-reading container and no lock (another run's StartDaemon may be
+            // reading a marker, or holding one of these locks, right now, for a few seconds).
             Assert.Empty(await DockerCli.ContainersLeftAsync("label=org.dindbuild.role=seed-snapshot-check"));
-            Assert.Empty(await DockerCli.OutputAsync(["ps", "-aq", "--filter", $"name=dindbuild-cache-lock-dindbuild-seed-{harness.Id}"]));
+            Assert.Empty(await DockerCli.ContainersLeftAsync($"name=dindbuild-cache-lock-dindbuild-seed-{harness.Id}"));
         }
         finally
         {
