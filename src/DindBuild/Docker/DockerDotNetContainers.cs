@@ -112,6 +112,35 @@ internal sealed partial class DockerDotNetContainers(DockerClient client) : IDoc
         {
             // Already gone is what removal wants.
         }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Conflict && (ex.ResponseBody ?? "").Contains("already in progress", StringComparison.OrdinalIgnoreCase))
+        {
+            // Another client is removing it (two Reaps of one dead session, measured in CI): removal wants it gone, so
+            // this waits for that removal to end, and fails as the engine said only if the container is still there.
+            if (!await GoneWithinAsync(id, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false))
+            {
+                throw;
+            }
+        }
+    }
+
+    private async Task<bool> GoneWithinAsync(string id, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        do
+        {
+            try
+            {
+                await client.Containers.InspectContainerAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DockerContainerNotFoundException)
+            {
+                return true;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
+        while (DateTime.UtcNow < deadline);
+        return false;
     }
 
     public async Task<ContainerStatus?> InspectAsync(string id, CancellationToken cancellationToken)
