@@ -43,8 +43,9 @@ public sealed class LeakTests(EngineFixture engine)
 
         var reap = await BuildScript.RunAsync(["Reap"]);
 
+        // Who reaps a killed session is whichever Reap comes first: this one, the next iteration's StartDaemon, or the
+        // other test lane's StartDaemon (a CI run saw that lane take the last one first). What counts is that all are gone.
         Assert.True(reap.ExitCode == 0, reap.Output);
-        Assert.Contains("Reaped session", reap.Output, StringComparison.Ordinal);
         foreach (var session in killed)
         {
             Assert.Empty(await DockerCli.LabelledResourcesAsync(session));
