@@ -35,9 +35,11 @@ internal static class DindContainerSpecs
     /// The container of one start. With <paramref name="innerUserns"/> the daemon gets
     /// <see cref="UsernsRemapFlag"/> (unless <paramref name="daemonArguments"/> name a remap of their own),
     /// the entry script mounts what runc needs for it, and the capabilities profile gets SYS_PTRACE. With
-    /// <paramref name="seedSnapshot"/> (a volume) the entry script copies that prepared data root in before dockerd starts.
+    /// <paramref name="seedSnapshot"/> (a volume) the entry script copies that prepared data root in before dockerd starts;
+    /// <paramref name="snapshotOutput"/>'s volume, created by the engine with the container, is where teardown may save it;
+    /// <paramref name="keepEngineId"/> (a build snapshot) keeps the copied daemon's ID, which names BuildKit's worker and so its cache.
     /// </summary>
-    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false, bool registryCas = false, string? seedSnapshot = null)
+    public static ContainerSpec For(string sessionId, string image, PrivilegeProfile profile, string dataVolume, string socketDirectory, string network, bool tls, string sysboxRuntime = "sysbox-runc", string? owner = null, IReadOnlyList<string>? daemonArguments = null, bool innerUserns = false, bool extraCa = false, bool registryCas = false, string? seedSnapshot = null, Images.Snapshots.BuildSnapshotOutput? snapshotOutput = null, bool keepEngineId = false)
     {
         daemonArguments ??= [];
         string[] usernsFlags = innerUserns && !NamesUsernsRemap(daemonArguments) ? [UsernsRemapFlag] : [];
@@ -72,6 +74,7 @@ internal static class DindContainerSpecs
                 .. extraCa ? [$"DINDBUILD_CA_DIR={CaDirectoryInContainer}"] : Array.Empty<string>(),
                 .. registryCas ? [$"DINDBUILD_CERTS_D={CertsDDirectoryInContainer}"] : Array.Empty<string>(),
                 .. seedSnapshot is null ? Array.Empty<string>() : [$"DINDBUILD_SEED_SNAPSHOT={SeedSnapshotMount}"],
+                .. seedSnapshot is not null && keepEngineId ? ["DINDBUILD_KEEP_ENGINE_ID=1"] : Array.Empty<string>(),
                 .. NamesContainerd(daemonArguments) ? Array.Empty<string>() : [OwnContainerdVariable + "=1"],
             ],
             Labels = SessionLabels.For(sessionId, "dind", owner),
@@ -86,6 +89,7 @@ internal static class DindContainerSpecs
                 .. dataVolume == InMemoryDataRoot ? [] : new[] { new MountSpec(MountKind.Volume, dataVolume, "/var/lib/docker") },
                 new MountSpec(MountKind.Bind, socketDirectory, DindDaemon.SocketDirectoryInContainer),
                 .. seedSnapshot is null ? [] : new[] { new MountSpec(MountKind.Volume, seedSnapshot, SeedSnapshotMount, ReadOnly: true) },
+                .. snapshotOutput is null ? [] : new[] { new MountSpec(MountKind.Volume, snapshotOutput.Volume, Images.Snapshots.BuildSnapshotStore.OutputMount) { VolumeLabels = snapshotOutput.Labels } },
             ],
 
             // Docker's tmpfs default is noexec and 64 MiB: images need exec, devices and room.

@@ -37,6 +37,12 @@ public sealed record DindDaemon(
     /// <summary>The mutual-TLS endpoint published on the host's loopback, as HOST:PORT; null with TLS off.</summary>
     public string? TlsAddress { get; init; }
 
+    /// <summary>The volume the container mounts to save its data root into at teardown (a build snapshot); null for none.</summary>
+    public string? BuildSnapshotVolume { get; init; }
+
+    /// <summary>What the save writes last into <see cref="BuildSnapshotVolume"/>; null when this daemon's data root must not be saved (its key no longer holds).</summary>
+    public string? BuildSnapshotMarker { get; init; }
+
     /// <summary>The client's DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), inside the private socket directory.</summary>
     public string ClientCertificateDirectory => Path.Combine(SocketDirectory, "client");
 

@@ -247,11 +247,15 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
     private async Task<DindDaemon> CreateAndStartAsync(DindDaemon daemon, DindOptions options, CancellationToken cancellationToken)
     {
         var sessionId = daemon.ContainerName["dindbuild-".Length..];
-        var daemonArguments = daemon.DataVolume == options.CacheVolume
-            ? BuilderGcConfig.Apply(daemon.SocketDirectory, options.CacheMaxBytes, options.DaemonArguments, log)
+        var onCache = daemon.DataVolume == options.CacheVolume;
+        var snapshot = onCache ? null : options.BuildSnapshot ?? options.SeedSnapshot;
+        var output = onCache ? null : options.BuildSnapshotOutput;
+
+        // A data root that lives on, in the cache volume or from build snapshot to build snapshot, gets BuildKit's GC.
+        var daemonArguments = onCache ? BuilderGcConfig.Apply(daemon.SocketDirectory, options.CacheMaxBytes, options.DaemonArguments, log)
+            : output is not null ? BuilderGcConfig.Apply(daemon.SocketDirectory, Math.Min(options.CacheMaxBytes, BuildSnapshotStore.MaxCacheBytes), options.DaemonArguments, log)
             : options.DaemonArguments;
-        var snapshot = daemon.DataVolume == options.CacheVolume ? null : options.SeedSnapshot;
-        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty, registryCas: options.RegistryCas.Count > 0, seedSnapshot: snapshot);
+        var spec = DindContainerSpecs.For(sessionId, daemon.Image, daemon.Profile, daemon.DataVolume, daemon.SocketDirectory, daemon.Network, options.Tls, options.SysboxRuntime, options.Owner, daemonArguments, options.InnerUserns, extraCa: !options.ExtraCa.IsEmpty, registryCas: options.RegistryCas.Count > 0, seedSnapshot: snapshot, snapshotOutput: output, keepEngineId: snapshot is not null && snapshot == options.BuildSnapshot);
         // Also the moment the soak and the signal tests aim at: a create in flight when a signal comes.
         log.Information("Creating DinD container {Name}", spec.Name);
         EntrypointScript.WriteTo(daemon.SocketDirectory);
@@ -260,15 +264,17 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
         {
             if (snapshot is not null && !await SeedSnapshotStore.IsCompleteAsync(host, id, snapshot, log, cancellationToken).ConfigureAwait(false))
             {
-                // Left half-made by a killed run, or removed since it was chosen: this start goes without it (SeedImages copies).
+                // Left half-made by a killed run, or removed since it was chosen: this start goes without it — from the
+                // seed snapshot when it was a build snapshot, else empty (SeedImages copies).
                 await host.Containers.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
                 await SeedSnapshotStore.RemoveIncompleteAsync(host, snapshot, log, cancellationToken).ConfigureAwait(false);
-                return await CreateAndStartAsync(daemon, options with { SeedSnapshot = null }, cancellationToken).ConfigureAwait(false);
+                var without = options.BuildSnapshot is not null ? options with { BuildSnapshot = null } : options with { SeedSnapshot = null };
+                return await CreateAndStartAsync(daemon, without, cancellationToken).ConfigureAwait(false);
             }
 
             await host.Containers.StartAsync(id, cancellationToken).ConfigureAwait(false);
             log.Information("Started DinD container {Name} ({Image}, profile '{Profile}', TLS {Tls}, inner user namespace {Userns})", spec.Name, daemon.Image, daemon.Profile.ToString().ToLowerInvariant(), options.Tls ? "on" : "off", options.InnerUserns ? "requested" : "off");
-            return daemon with { ContainerId = id, InnerUserns = options.InnerUserns };
+            return daemon with { ContainerId = id, InnerUserns = options.InnerUserns, BuildSnapshotVolume = output?.Volume, BuildSnapshotMarker = output?.Marker };
         }
         catch (DockerOperationException)
         {

@@ -24,6 +24,12 @@ internal sealed record DindOptions(bool Tls, IReadOnlyList<string> TlsExtraNames
     /// <summary>A seed snapshot volume (<see cref="Images.Snapshots.SeedSnapshotStore"/>) the entry script copies into a fresh data root; null for none.</summary>
     public string? SeedSnapshot { get; init; }
 
+    /// <summary>A build snapshot (<see cref="Images.Snapshots.BuildSnapshotStore"/>) copied in instead of <see cref="SeedSnapshot"/>, which stays the fallback when it is not complete.</summary>
+    public string? BuildSnapshot { get; init; }
+
+    /// <summary>The volume, made with the container, into which teardown may save the data root as a build snapshot; null for none.</summary>
+    public Images.Snapshots.BuildSnapshotOutput? BuildSnapshotOutput { get; init; }
+
     /// <summary>A named volume kept across runs as the daemon's data root (its layer cache); null for an ephemeral one.</summary>
     public string? CacheVolume { get; init; }
 

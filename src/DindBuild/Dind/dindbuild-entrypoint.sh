@@ -6,6 +6,67 @@ set -eu
 
 say() { echo "dindbuild-entrypoint: $*" >&2; }
 
+# --dindbuild-save-snapshot OUT MARKER: not a start. DindBuild runs this with docker exec at teardown, after a build
+# that took long enough to be worth keeping (Images/Snapshots/BuildSnapshotStore.cs): this daemon's data root, with
+# its base images, its build cache and the image built, is copied into the volume mounted at OUT, empty until now,
+# which the next run of this repository copies in instead of the seed snapshot. The data root is no one's but this
+# daemon's; the copy goes into a volume no other daemon runs on. Before it: every container of this daemon goes (the
+# tests' and theirs), so none and no layer of one is carried over; networks and volumes are left out by name. The
+# engine-id stays in: BuildKit's worker is named after it, and the next daemon must be that worker to use the cache.
+# Then dockerd and containerd are frozen (SIGSTOP; teardown's kill follows): with nothing running, nothing is
+# mid-write, and a bolt database copied at any instant is one its next opener recovers, as after a crash. The tar
+# flags are the seed snapshot copy's (see copy_seed_snapshot below), less the warnings for sockets, which build steps
+# leave in layers (dotnet build's MSBuild nodes: no image carries one, docker save drops them too); any other word on
+# stderr fails the save, and MARKER,
+# whose first line names the volume, is written last: without it the volume is never copied in.
+save_build_snapshot() {
+	out=$1
+	marker=$2
+	root=/var/lib/docker
+	[ -d "$out" ] && [ -z "$(ls -A "$out")" ] || { say "$out is not an empty snapshot volume"; return 2; }
+	tar --version 2>/dev/null | grep -q 'GNU tar' || { say "this image has no GNU tar (another may drop overlay2's xattrs)"; return 3; }
+	command -v docker >/dev/null 2>&1 || { say "this image has no docker CLI to remove the containers with"; return 3; }
+	ids=$(docker ps -aq) || { say "docker ps failed"; return 4; }
+	if [ -n "$ids" ]; then
+		# shellcheck disable=SC2086 # one word per ID
+		docker rm -f -v $ids >/dev/null || { say "could not remove this daemon's containers"; return 4; }
+	fi
+
+	set --
+	for base in "$root" "$root"/[0-9]*.[0-9]*; do
+		[ -d "$base" ] || continue
+		for name in containers volumes network tmp runtimes swarm plugins; do
+			set -- "$@" "--exclude=.${base#"$root"}/$name"
+		done
+	done
+
+	pids=
+	for proc in /proc/[0-9]*; do
+		case "$(cat "$proc/comm" 2>/dev/null)" in
+		dockerd | containerd) pids="$pids ${proc#/proc/}" ;;
+		esac
+	done
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || kill -STOP $pids
+	errors=$(mktemp)
+	mkdir "$out/docker"
+	{ tar -C "$root" --anchored --no-wildcards "$@" --warning=no-file-ignored --xattrs --xattrs-include='*' --numeric-owner -cf - . 2>>"$errors" || echo "tar -c exited $?" >>"$errors"; } |
+		tar -C "$out/docker" --xattrs --xattrs-include='*' --numeric-owner --same-owner --same-permissions -xf - 2>>"$errors" ||
+		echo "tar -x exited $?" >>"$errors"
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || kill -CONT $pids
+	save_errors=$(head -c 2000 "$errors" | tr '\n' ' ')
+	rm -f "$errors"
+	[ -z "$save_errors" ] || { say "could not copy the data root: $save_errors"; return 5; }
+	printf '%s' "$marker" > "$out/complete.part" && mv "$out/complete.part" "$out/complete" || { say "could not write the marker"; return 5; }
+	say "saved $(du -sm "$out/docker" | cut -f1) MB of data root into $out"
+}
+
+if [ "${1:-}" = "--dindbuild-save-snapshot" ]; then
+	save_build_snapshot "$2" "$3"
+	exit $?
+fi
+
 # AppArmor detection in dockerd reads securityfs.
 if [ -d /sys/kernel/security ] && ! mountpoint -q /sys/kernel/security; then
 	mount -t securityfs none /sys/kernel/security || say "could not mount securityfs; AppArmor stays off inside"
@@ -117,7 +178,9 @@ if [ -n "${DINDBUILD_SEED_SNAPSHOT:-}" ]; then
 	elif [ -n "$(ls -A /var/lib/docker 2>/dev/null)" ]; then
 		say "/var/lib/docker is not empty; the seed snapshot is not copied over it"
 	elif copy_seed_snapshot "$DINDBUILD_SEED_SNAPSHOT/docker"; then
-		rm -f /var/lib/docker/engine-id
+		# A build snapshot keeps its engine-id: dockerd names BuildKit's worker after it, and cache records of another
+		# worker are never matched (measured: every step ran again without it). A seed snapshot holds no build cache.
+		[ -n "${DINDBUILD_KEEP_ENGINE_ID:-}" ] || find /var/lib/docker -maxdepth 2 -name engine-id -type f -delete
 		say "copied the seed snapshot $(head -n 1 "$DINDBUILD_SEED_SNAPSHOT/complete") into /var/lib/docker"
 	else
 		say "could not copy the seed snapshot ($copy_errors); starting without it"

@@ -60,7 +60,14 @@ public enum MountKind
 }
 
 /// <summary>One <c>--mount</c>: a host path (bind) or a named volume at a container path.</summary>
-public sealed record MountSpec(MountKind Kind, string Source, string Target, bool ReadOnly = false);
+public sealed record MountSpec(MountKind Kind, string Source, string Target, bool ReadOnly = false)
+{
+    /// <summary>
+    /// A volume's labels where the engine creates it with the container (<c>--mount type=volume,volume-label=K=V</c>):
+    /// created and referenced in one call, so no reaper can take it for unused in between. Ignored for a volume that exists.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? VolumeLabels { get; init; }
+}
 
 /// <summary>The part of <c>docker inspect</c> a run acts on.</summary>
 public sealed record ContainerStatus(string Id, string Name, bool Running, long ExitCode, string Status, string? Error, bool OomKilled)

@@ -256,6 +256,7 @@ internal sealed partial class DockerDotNetContainers(DockerClient client) : IDoc
         Source = mount.Source,
         Target = mount.Target,
         ReadOnly = mount.ReadOnly,
+        VolumeOptions = mount.VolumeLabels is { } labels ? new VolumeOptions { Labels = labels.ToDictionary() } : null,
     };
 
     /// <summary>Splits the multiplexed stdout/stderr frames into lines, keeping each stream's partial line apart; true: from stderr.</summary>

@@ -85,6 +85,7 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             ExtraCa = options.ExtraCaCertificates,
             RegistryCas = options.RegistryCas,
         };
+        dindOptions = await BuildSnapshotsAsync(host, sessionId, image, dindOptions, cancellationToken).ConfigureAwait(false);
         _daemon = await starter.StartAsync(sessionId, image, options.PrivilegeProfile, dindOptions, cancellationToken, SeedSnapshot(host, sessionId, image, dindOptions, cancellationToken)).ConfigureAwait(false);
         if (!userns.Try)
         {
@@ -94,6 +95,39 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
 
         // Only a real container tells whether this host lets one start in a user namespace.
         (_daemon, _daemonClient) = await usernsStart.ConfirmAsync(_daemon, userns, dindOptions, _ => DaemonAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (!_daemon.InnerUserns)
+        {
+            // Restarted without the namespace: the image store's layout is not the key's any more, so nothing is saved.
+            _daemon = _daemon with { BuildSnapshotMarker = null };
+        }
+    }
+
+    /// <summary>
+    /// The build snapshot this project's last long build left, copied in instead of the seed snapshot, and the volume
+    /// this run may leave its own in (see <see cref="BuildSnapshotStore"/>); none where seed snapshots are not used.
+    /// </summary>
+    private async Task<DindOptions> BuildSnapshotsAsync(IDockerEngine host, string sessionId, string image, DindOptions dindOptions, CancellationToken cancellationToken)
+    {
+        var options = context.Options;
+        if (options.BuildSnapshots == BuildSnapshotChoice.Off
+            || SeedSnapshotKey.WhyNot(options.SeedSnapshots, dindOptions.CacheVolume, dindOptions.DaemonArguments) is not null
+            || RunImages.ForSnapshot(options) is not { Count: > 0 } images)
+        {
+            return dindOptions;
+        }
+
+        var request = new SeedSnapshotRequest(sessionId, images, image, options.PrivilegeProfile, dindOptions.DaemonArguments, SocketDirectory: "") { InnerUserns = dindOptions.InnerUserns };
+        if (await SeedSnapshotStore.KeyAsync(host, request, cancellationToken).ConfigureAwait(false) is not { } seed)
+        {
+            return dindOptions;
+        }
+
+        var key = new BuildSnapshotKey(seed, BuildSnapshotKey.ProjectOf(options));
+        return dindOptions with
+        {
+            BuildSnapshot = await new BuildSnapshotStore(host, context.Log).FindAsync(key, cancellationToken).ConfigureAwait(false),
+            BuildSnapshotOutput = BuildSnapshotOutput.For(key, sessionId),
+        };
     }
 
     /// <summary>With --inner-userns auto, what the probe found on this engine and DinD image before is used (see <see cref="InnerUsernsMemory"/>).</summary>
@@ -196,7 +230,18 @@ internal sealed class DindMode(ModeContext context, DockerEndpoint hostEndpoint,
             await new CacheVolumeStop(host, context.Engines.Open, context.Log).StopAsync(sessionId, daemon).ConfigureAwait(false);
         }
 
-        return await new SessionTeardown(host, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
+        // Before the private directory, which holds the builds' durations, goes with the rest.
+        var snapshots = new BuildSnapshotStore(host, context.Log);
+        var saved = _daemon is { BuildSnapshotMarker: { } marker } toSave && BuildSnapshotStore.ShouldSave(BuildDurations.Of(sessionId), context.Log)
+            && await snapshots.SaveAsync(toSave, marker).ConfigureAwait(false);
+
+        var removed = await new SessionTeardown(host, context.Log).TeardownAsync(sessionId, SessionNames.PrivateDirectory(sessionId)).ConfigureAwait(false);
+        if (_daemon?.BuildSnapshotVolume is { } output)
+        {
+            await snapshots.FinishAsync(output, saved).ConfigureAwait(false);
+        }
+
+        return removed;
     }
 
     public async Task<string?> WhyGoneAsync(string sessionId, CancellationToken cancellationToken)

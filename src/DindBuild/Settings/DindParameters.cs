@@ -109,6 +109,8 @@ public static class DindParameters
             (s, v) => s.WithDataRootInMemory(v.Trim().ToLowerInvariant() switch { "tmpfs" => true, "volume" => false, _ => throw new FormatException($"'{v}' is not one of volume|tmpfs") })),
         new("seed-snapshots", $"Seed the DinD daemon from a seed snapshot of the run's images, made on the first run with them: {ParameterValues.Names<SeedSnapshotChoice>()} (off: stream them with docker save | docker load every run; dind mode)",
             s => s.SeedSnapshots.ToString().ToLowerInvariant(), (s, v) => s.WithSeedSnapshots(ParameterValues.Enum<SeedSnapshotChoice>(v))),
+        new("build-snapshots", $"After a build that took {Images.Snapshots.BuildSnapshotStore.WorthSaving.TotalSeconds:0} s or more, keep the daemon's data root (base images, build cache, the image) for this repository's next run to start from: {ParameterValues.Names<BuildSnapshotChoice>()} (dind mode, with seed snapshots on)",
+            s => s.BuildSnapshots.ToString().ToLowerInvariant(), (s, v) => s.WithBuildSnapshots(ParameterValues.Enum<BuildSnapshotChoice>(v))),
         new("cache-volume", "Named volume kept across runs as the DinD daemon's data root (layer and image cache); one daemon at a time",
             s => s.CacheVolume ?? "(none: an ephemeral data root)", (s, v) => s.WithCacheVolume(VolumeName(v))),
         new("cache-wait", "How long to wait for another daemon to release the cache volume",

@@ -120,6 +120,9 @@ public sealed record DindSettings
     /// <summary>Whether a <c>dind</c> run seeds from a seed snapshot (<see cref="SeedSnapshotChoice.On"/>) or streams its images.</summary>
     public SeedSnapshotChoice SeedSnapshots { get; init; } = SeedSnapshotChoice.On;
 
+    /// <summary><c>--build-snapshots</c>: a long build's data root kept for the next run of this repository (dind).</summary>
+    public BuildSnapshotChoice BuildSnapshots { get; init; } = BuildSnapshotChoice.On;
+
     /// <summary>Rounds of each measure in the Benchmark target.</summary>
     public int BenchmarkRounds { get; init; } = 4;
 
@@ -271,6 +274,8 @@ public sealed record DindSettings
     public DindSettings WithPruneSeedSnapshots(bool prune) => this with { PruneSeedSnapshots = prune };
 
     public DindSettings WithSeedSnapshots(SeedSnapshotChoice choice) => this with { SeedSnapshots = choice };
+
+    public DindSettings WithBuildSnapshots(BuildSnapshotChoice choice) => this with { BuildSnapshots = choice };
 
     public DindSettings WithBenchmarkRounds(int rounds) => this with { BenchmarkRounds = rounds };
 

@@ -58,6 +58,12 @@ internal sealed partial class FakeEngine
             _containers.Add(container);
         }
 
+        // As the engine does for --mount type=volume,volume-label=…: a volume that is not there is made, with those labels.
+        foreach (var mount in spec.Mounts.Where(mount => mount is { Kind: MountKind.Volume, VolumeLabels: not null }))
+        {
+            _volumes.TryAdd(mount.Source, mount.VolumeLabels!);
+        }
+
         return container.Id;
     }
 }

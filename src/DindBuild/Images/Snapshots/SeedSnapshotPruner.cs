@@ -16,6 +16,8 @@ internal sealed record SeedSnapshotFacts(string Volume, DateTimeOffset? Created,
 /// <see cref="CacheVolumeLock"/> another run holds (making it, or about to mount it). Each is decided and removed under
 /// that lock, taken by Reap itself, so no run starts making or using it meanwhile; the engine still refuses to remove a
 /// volume any container references, which covers a container created in the meantime.
+/// Build snapshots (<see cref="BuildSnapshotStore"/>) are judged the same way: one whose run was killed before its
+/// save wrote the marker is half-made; the engine refuses to remove one a session's container still mounts.
 /// With a memory directory, a snapshot found complete once is remembered (<see cref="CompleteSnapshots"/>) and, where
 /// being complete is reason enough to keep it (every quick reap at StartDaemon), not checked again (issue 17: two
 /// containers per snapshot, 0.2 s each, measured).
@@ -54,7 +56,7 @@ internal sealed class SeedSnapshotPruner(IDockerEngine engine, ILogger log, stri
     {
         var removed = new List<LabelledResource>();
         var snapshots = (await engine.Volumes.ListWithLabelAsync(SeedSnapshotStore.CacheLabel, cancellationToken).ConfigureAwait(false))
-            .Where(volume => volume.Labels.GetValueOrDefault(SeedSnapshotStore.CacheLabel) == SeedSnapshotStore.CacheKind)
+            .Where(volume => volume.Labels.GetValueOrDefault(SeedSnapshotStore.CacheLabel) is SeedSnapshotStore.CacheKind or BuildSnapshotStore.CacheKind)
             .ToList();
         var memory = memoryDirectory is null ? null : await CompleteSnapshots.ReadAsync(engine, memoryDirectory, log, cancellationToken).ConfigureAwait(false);
         foreach (var snapshot in snapshots)

@@ -45,7 +45,7 @@ internal sealed class SeedSnapshotStore(IDockerEngine host, Func<DockerEndpoint,
     /// </summary>
     public async Task<string?> EnsureAsync(SeedSnapshotRequest request, CancellationToken cancellationToken)
     {
-        var key = await KeyAsync(request, cancellationToken).ConfigureAwait(false);
+        var key = await KeyAsync(host, request, cancellationToken).ConfigureAwait(false);
         if (key is null)
         {
             return null;
@@ -157,7 +157,8 @@ internal sealed class SeedSnapshotStore(IDockerEngine host, Func<DockerEndpoint,
             .Select(volume => volume.Id),
     ];
 
-    private async Task<SeedSnapshotKey?> KeyAsync(SeedSnapshotRequest request, CancellationToken cancellationToken)
+    /// <summary>The key of the request's images that are on the host engine; null when none is, or the DinD image is not there.</summary>
+    internal static async Task<SeedSnapshotKey?> KeyAsync(IDockerEngine host, SeedSnapshotRequest request, CancellationToken cancellationToken)
     {
         var present = new List<(string Name, string Id)>();
         foreach (var image in request.Images)

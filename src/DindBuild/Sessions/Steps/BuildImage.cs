@@ -27,9 +27,18 @@ public sealed partial class DindSession
             Builder = builder,
             Secrets = secrets,
         };
-        ImageSummary built = await new ImageBuilder(daemon, _log, displayRoot: Options.RepositoryRoot).BuildAsync(Options.ContextDirectory, spec, cancellationToken, [Options.HostArtifactsDirectory]).ConfigureAwait(false);
-        _state = _state with { BuiltImageId = built.Id, BuiltImageTag = Options.ImageTag, BuiltImageSize = built.Size };
-        await BuildComposeServicesAsync(daemon, spec, cancellationToken).ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            ImageSummary built = await new ImageBuilder(daemon, _log, displayRoot: Options.RepositoryRoot).BuildAsync(Options.ContextDirectory, spec, cancellationToken, [Options.HostArtifactsDirectory]).ConfigureAwait(false);
+            _state = _state with { BuiltImageId = built.Id, BuiltImageTag = Options.ImageTag, BuiltImageSize = built.Size };
+            await BuildComposeServicesAsync(daemon, spec, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A failed build's cache (a restore that ran before a compile error) is worth as much to the next run.
+            Images.Snapshots.BuildDurations.Add(Id, clock.Elapsed);
+        }
     });
 
     /// <summary>

@@ -14,6 +14,12 @@ public sealed partial class DindSession
         await StopSamplingAsync().ConfigureAwait(false);
         _daemon = null;
 
+        // A cancelled run ends as fast as it can: no build snapshot is saved (a CI job's grace period is seconds).
+        if (_steps.Timings.Any(step => step.Outcome == "cancelled"))
+        {
+            Images.Snapshots.BuildDurations.Forget(Id);
+        }
+
         // Not cancellable: teardown is what runs after a cancellation.
         var removed = await _mode.TeardownAsync(Id, CancellationToken.None).ConfigureAwait(false);
         _removed = true;
