@@ -1,5 +1,6 @@
 using CliWrap.Buffered;
 using DindBuild.Dind;
+using DindBuild.Images.Snapshots;
 using DindBuild.Sessions;
 using DindBuild.SocketPolicy;
 using DindBuild.Tests.Infrastructure;
@@ -88,9 +89,11 @@ public sealed class SocketPolicyTests(EngineFixture engine)
                 new[] { "HostConfig.CapAdd SYS_ADMIN", "HostConfig.SecurityOpt seccomp=unconfined", "HostConfig.SecurityOpt apparmor=unconfined", "HostConfig.PidMode=host", "HostConfig.Binds /:/dind" },
                 rule => Assert.Contains(rule, message, StringComparison.Ordinal));
             Assert.True(Directory.Exists(privateDirectory));
-            // The daemon's socket, the certificates, the policy socket (no longer listening) and the DinD container's entry
-            // script, as DindBuild wrote it — not the attack's file.
-            Assert.Empty(Directory.GetFileSystemEntries(privateDirectory).Select(Path.GetFileName).Except(["docker.sock", "client", "server", "proxy.sock", EntrypointScript.FileName]));
+            // The daemon's socket, the certificates, the policy socket (no longer listening), the DinD container's entry
+            // script, dockerd's config (BuildKit GC, a build-snapshot daemon's) and the build duration the teardown
+            // decides a build snapshot by, as DindBuild wrote them — not the attack's file.
+            Assert.Empty(Directory.GetFileSystemEntries(privateDirectory).Select(Path.GetFileName)
+                .Except(["docker.sock", "client", "server", "proxy.sock", EntrypointScript.FileName, BuilderGcConfig.FileName, BuildDurations.FileName]));
             Assert.Equal(EntrypointScript.Text, await File.ReadAllTextAsync(Path.Combine(privateDirectory, EntrypointScript.FileName), TestContext.Current.CancellationToken));
             await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(async () => await RawConnection.OpenAsync(SessionNames.PolicySocket(session)));
             Assert.Contains(run.Lines, line => line.Contains("The socket policy refused POST /containers/create from the tests", StringComparison.Ordinal));
