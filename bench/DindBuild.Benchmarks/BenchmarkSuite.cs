@@ -250,21 +250,21 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
         await SnapshotSeedingAsync(files, cancellationToken).ConfigureAwait(false);
         for (var round = 0; round < iterations; round++)
         {
-            many.Add(await TimeAsync(() => new ArtifactExporter(inner, _quiet).ExportAsync(container, "/artifacts/many", files.Directory($"many-{round}"), long.MaxValue, cancellationToken)).ConfigureAwait(false));
-            manyCp.Add(await TimeAsync(() => Docker(["cp", $"{container}:/artifacts/many", files.Directory($"many-cp-{round}")], environment, cancellationToken)).ConfigureAwait(false));
-            one.Add(await TimeAsync(() => new ArtifactExporter(inner, _quiet).ExportAsync(container, "/artifacts/one.bin", files.Directory($"one-{round}"), long.MaxValue, cancellationToken)).ConfigureAwait(false));
-            oneCp.Add(await TimeAsync(() => Docker(["cp", $"{container}:/artifacts/one.bin", files.Directory($"one-cp-{round}")], environment, cancellationToken)).ConfigureAwait(false));
+            many.Add(await TimeSettledAsync(() => new ArtifactExporter(inner, _quiet).ExportAsync(container, "/artifacts/many", files.Directory($"many-{round}"), long.MaxValue, cancellationToken), cancellationToken).ConfigureAwait(false));
+            manyCp.Add(await TimeSettledAsync(() => Docker(["cp", $"{container}:/artifacts/many", files.Directory($"many-cp-{round}")], environment, cancellationToken), cancellationToken).ConfigureAwait(false));
+            one.Add(await TimeSettledAsync(() => new ArtifactExporter(inner, _quiet).ExportAsync(container, "/artifacts/one.bin", files.Directory($"one-{round}"), long.MaxValue, cancellationToken), cancellationToken).ConfigureAwait(false));
+            oneCp.Add(await TimeSettledAsync(() => Docker(["cp", $"{container}:/artifacts/one.bin", files.Directory($"one-cp-{round}")], environment, cancellationToken), cancellationToken).ConfigureAwait(false));
 
             await Docker(["rmi", "-f", SeedImage], environment, cancellationToken).ConfigureAwait(false);
             using (var sampler = new PeakMemorySampler())
             {
-                seed.Add(await TimeAsync(() => new ImageSeeder(host, bulk, new RootfsImageBuilder(_quiet), _quiet).SeedAsync([SeedImage], cancellationToken)).ConfigureAwait(false));
+                seed.Add(await TimeSettledAsync(() => new ImageSeeder(host, bulk, new RootfsImageBuilder(_quiet), _quiet).SeedAsync([SeedImage], cancellationToken), cancellationToken).ConfigureAwait(false));
                 memory.Add(sampler.PeakMegabytes);
             }
 
             await Docker(["rmi", "-f", SeedImage], environment, cancellationToken).ConfigureAwait(false);
-            seedCli.Add(await TimeAsync(() => Cli.Wrap("bash").WithArguments(["-o", "pipefail", "-c", $"docker save {SeedImage} | docker exec -i {daemon.ContainerId} docker load"])
-                .ExecuteBufferedAsync(cancellationToken)).ConfigureAwait(false));
+            seedCli.Add(await TimeSettledAsync(() => Cli.Wrap("bash").WithArguments(["-o", "pipefail", "-c", $"docker save {SeedImage} | docker exec -i {daemon.ContainerId} docker load"])
+                .ExecuteBufferedAsync(cancellationToken), cancellationToken).ConfigureAwait(false));
             snapshot.Add(await SnapshotSeedingAsync(files, cancellationToken).ConfigureAwait(false));
         }
 
@@ -292,12 +292,12 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
         {
             await using var session = DindSession.Create(options.WithSessionId("b" + Guid.NewGuid().ToString("N")[..11]), _quiet, Services(_quiet));
             await session.ProvisionEngineAsync(cancellationToken).ConfigureAwait(false);
-            return await TimeAsync(async () =>
+            return await TimeSettledAsync(async () =>
             {
                 await session.StartDaemonAsync(cancellationToken).ConfigureAwait(false);
                 await session.WaitForDaemonAsync(cancellationToken).ConfigureAwait(false);
                 await session.SeedImagesAsync(cancellationToken).ConfigureAwait(false);
-            }).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         var seeded = await StartAndSeedAsync(settings.WithSeedImage(SeedImage)).ConfigureAwait(false);
@@ -339,6 +339,17 @@ public sealed class BenchmarkSuite(DindSettings settings, ILogger log)
 
     private static async Task Docker(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken) =>
         await Cli.Wrap("docker").WithArguments(arguments).WithEnvironmentVariables(environment).ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// <see cref="TimeAsync"/> after <c>sync</c>: the export rows write 200 MB to the host's disk and <c>docker save</c>
+    /// writes its temporary copy there, so the kernel's writeback of one measure's dirty pages would otherwise land on
+    /// whichever comes next (1.5 s on a 6 s seeding, measured), always the same one of each pair.
+    /// </summary>
+    private static async Task<double> TimeSettledAsync(Func<Task> action, CancellationToken cancellationToken)
+    {
+        await Cli.Wrap("sync").ExecuteAsync(cancellationToken).ConfigureAwait(false);
+        return await TimeAsync(action).ConfigureAwait(false);
+    }
 
     private static async Task<double> TimeAsync(Func<Task> action)
     {

@@ -215,7 +215,8 @@ internal sealed partial class DindDaemonStarter(IDockerEngine host, ILogger log,
                 new EngineAnswersPing(inner),
             ],
             timeout,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            ReadinessWaiter.FastMaxDelay).ConfigureAwait(false);
         if (outcome.Ready)
         {
             log.Information("DinD daemon ready after {Milliseconds:0} ms at {Endpoint}", outcome.Elapsed.TotalMilliseconds, daemon.Endpoint);

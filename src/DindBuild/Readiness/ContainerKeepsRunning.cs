@@ -7,6 +7,12 @@ internal sealed class ContainerKeepsRunning(IDockerContainers containers, string
 {
     public string Description => $"container {containerId[..Math.Min(12, containerId.Length)]} to keep running";
 
+    /// <summary>
+    /// An inspect on the host engine each round would put a request on it every few milliseconds while a DinD daemon
+    /// polls fast; a container that dies is still seen within this.
+    /// </summary>
+    public TimeSpan ReadyHoldsFor => TimeSpan.FromMilliseconds(200);
+
     public async Task<ReadinessCheck> CheckAsync(CancellationToken cancellationToken)
     {
         var status = await containers.InspectAsync(containerId, cancellationToken).ConfigureAwait(false);

@@ -6,6 +6,12 @@ internal interface IReadinessCondition
     /// <summary>What is being waited for, as it reads in a log line or an error.</summary>
     string Description { get; }
 
+    /// <summary>
+    /// How long a <see cref="ReadinessState.Ready"/> answer stands before the waiter asks again; zero (the default):
+    /// every round. For a check that costs a round trip to another engine and only guards against failure.
+    /// </summary>
+    TimeSpan ReadyHoldsFor => TimeSpan.Zero;
+
     Task<ReadinessCheck> CheckAsync(CancellationToken cancellationToken);
 }
 

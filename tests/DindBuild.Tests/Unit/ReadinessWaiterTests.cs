@@ -10,6 +10,8 @@ public sealed class ReadinessWaiterTests
 
         public string Description => description;
 
+        public TimeSpan ReadyHoldsFor { get; init; }
+
         public Task<ReadinessCheck> CheckAsync(CancellationToken cancellationToken) =>
             Task.FromResult(answers[Math.Min(Calls++, answers.Length - 1)]);
     }
@@ -64,5 +66,45 @@ public sealed class ReadinessWaiterTests
         var never = new ScriptedCondition("never", ReadinessCheck.NotYet("no"));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReadinessWaiter.WaitAsync([never], TimeSpan.FromMinutes(10), cancel.Token));
+    }
+
+    [Fact]
+    public async Task A_ready_answer_that_holds_for_a_while_is_not_asked_again_meanwhile()
+    {
+        // The host engine's container inspect: a Ready answer stands for its hold; the socket is asked every round.
+        var container = new ScriptedCondition("container", ReadinessCheck.Ready) { ReadyHoldsFor = TimeSpan.FromHours(1) };
+        var everyRound = new ScriptedCondition("process", ReadinessCheck.Ready);
+        var socket = new ScriptedCondition("socket", ReadinessCheck.NotYet("missing"), ReadinessCheck.NotYet("missing"), ReadinessCheck.NotYet("missing"), ReadinessCheck.Ready);
+
+        var outcome = await ReadinessWaiter.WaitAsync([container, everyRound, socket], TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Ready);
+        Assert.Equal(4, socket.Calls);
+        Assert.Equal(4, everyRound.Calls);
+        Assert.Equal(1, container.Calls);
+    }
+
+    [Fact]
+    public async Task A_held_answer_that_was_not_ready_is_asked_again_next_round()
+    {
+        var container = new ScriptedCondition("container", ReadinessCheck.NotYet("created"), ReadinessCheck.Ready) { ReadyHoldsFor = TimeSpan.FromHours(1) };
+        var socket = new ScriptedCondition("socket", ReadinessCheck.NotYet("missing"), ReadinessCheck.Ready);
+
+        var outcome = await ReadinessWaiter.WaitAsync([container, socket], TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Ready);
+        Assert.Equal(2, container.Calls);
+        Assert.Equal(2, socket.Calls);
+    }
+
+    [Fact]
+    public void The_fast_backoff_stays_at_20_ms_and_the_default_climbs_to_200_ms()
+    {
+        var fast = ReadinessWaiter.Backoff(ReadinessWaiter.FastMaxDelay).Take(50).Select(delay => delay.TotalMilliseconds).ToList();
+        var slow = ReadinessWaiter.Backoff(ReadinessWaiter.DefaultMaxDelay).Take(8).Select(delay => delay.TotalMilliseconds).ToList();
+
+        Assert.Equal([10.0, 20.0, 20.0], fast.Take(3));
+        Assert.All(fast.Skip(1), delay => Assert.Equal(20.0, delay));
+        Assert.Equal([10.0, 20.0, 40.0, 80.0, 160.0, 200.0, 200.0, 200.0], slow);
     }
 }
