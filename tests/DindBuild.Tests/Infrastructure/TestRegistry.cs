@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using DindBuild.Docker;
 using DindBuild.Provisioning;
 
@@ -46,7 +48,54 @@ internal static class TestRegistry
         var started = await harness.RunAsync(container, RunArguments(certificates, login));
         Assert.True(started.ExitCode == 0, started.StandardError);
         var published = (await DockerCli.OutputAsync(["port", container, $"{Port}/tcp"])).Split('\n')[0].Trim();
+        await WaitUntilServingAsync(container, published, ca);
         return (container, published);
+    }
+
+    /// <summary>
+    /// Until the registry answers <c>GET /v2/</c> over TLS with the test CA's certificate (200, or 401 with a login):
+    /// <c>docker run -d</c> returns when the process starts, and docker-proxy accepts on the published port before the
+    /// registry listens, so a push made at once saw <c>Get "http://127.0.0.1:PORT/v2/": EOF</c> (CI, stop 27).
+    /// </summary>
+    private static async Task WaitUntilServingAsync(string container, string published, X509Certificate2 ca)
+    {
+        using var handler = new SocketsHttpHandler();
+        // The certificate names the registry's network alias, not 127.0.0.1: the chain to the test CA is what counts.
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 served && IssuedBy(served, ca);
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var last = "no answer yet";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await client.GetAsync($"https://{published}/v2/", TestContext.Current.CancellationToken);
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized)
+                {
+                    return;
+                }
+
+                last = $"HTTP {(int)response.StatusCode}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested)
+            {
+                last = e.Message;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        var logs = await DockerCli.RunAsync(["logs", container]);
+        Assert.Fail($"The test registry {container} did not serve https://{published}/v2/ within 60 s (last: {last}). Its log:\n{logs.StandardOutput}{logs.StandardError}");
+    }
+
+    private static bool IssuedBy(X509Certificate2 served, X509Certificate2 ca)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(served);
     }
 
     /// <summary>
