@@ -45,4 +45,14 @@ internal static class TestCertificates
     public static string Pem(X509Certificate2 certificate) => certificate.ExportCertificatePem() + "\n";
 
     public static string KeyPem(X509Certificate2 certificate) => certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n";
+
+    /// <summary>Whether <paramref name="leaf"/> chains to <paramref name="authority"/> alone (no system roots, no revocation check).</summary>
+    public static bool ChainsTo(X509Certificate2 leaf, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(leaf);
+    }
 }

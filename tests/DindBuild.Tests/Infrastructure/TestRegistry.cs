@@ -61,7 +61,7 @@ internal static class TestRegistry
     {
         using var handler = new SocketsHttpHandler();
         // The certificate names the registry's network alias, not 127.0.0.1: the chain to the test CA is what counts.
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 served && IssuedBy(served, ca);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 served && TestCertificates.ChainsTo(served, ca);
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         var last = "no answer yet";
@@ -87,15 +87,6 @@ internal static class TestRegistry
 
         var logs = await DockerCli.RunAsync(["logs", container]);
         Assert.Fail($"The test registry {container} did not serve https://{published}/v2/ within 60 s (last: {last}). Its log:\n{logs.StandardOutput}{logs.StandardError}");
-    }
-
-    private static bool IssuedBy(X509Certificate2 served, X509Certificate2 ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(served);
     }
 
     /// <summary>

@@ -88,8 +88,8 @@ public sealed class SecurityUnitTests
         Assert.Equal("1.3.6.1.5.5.7.3.1", material.Server.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages[0].Value);
         Assert.Equal("1.3.6.1.5.5.7.3.2", material.Client.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages[0].Value);
         Assert.Equal("ECDsa", material.Client.GetECDsaPublicKey()!.GetType().BaseType!.Name);
-        Assert.True(ChainsTo(material.Client, material.Authority));
-        Assert.False(ChainsTo(other.Client, material.Authority));
+        Assert.True(TestCertificates.ChainsTo(material.Client, material.Authority));
+        Assert.False(TestCertificates.ChainsTo(other.Client, material.Authority));
     }
 
     [Fact]
@@ -118,15 +118,6 @@ public sealed class SecurityUnitTests
         Assert.Empty(spec.CapabilitiesToAdd);
         Assert.Empty(spec.SecurityOptions);
         Assert.False(spec.UnconfinedSystemPaths);
-    }
-
-    private static bool ChainsTo(X509Certificate2 leaf, X509Certificate2 authority)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(leaf);
     }
 
     private static string AuthConfig(string registry, string user, string password) =>
