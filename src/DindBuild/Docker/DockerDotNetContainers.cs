@@ -1,3 +1,5 @@
+// Just over 300 lines: the one adapter of IDockerContainers to Docker.DotNet, a short method per container call
+// (create to archive); splitting it by call would scatter one interface over several files.
 using System.Net;
 using System.Text;
 using Docker.DotNet;

@@ -1,3 +1,5 @@
+// Just over 300 lines: dind mode's IDaemonMode, whose start chooses snapshots, privilege and user namespace in one
+// sequence; each choice's logic lives in Dind/ and Images/Snapshots/, this file only orders them.
 using DindBuild.Diagnostics;
 using DindBuild.Dind;
 using DindBuild.Docker;
