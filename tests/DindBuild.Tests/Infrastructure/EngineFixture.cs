@@ -58,7 +58,8 @@ public sealed class EngineFixture : IAsyncLifetime
 /// A test belongs in <see cref="Isolated"/> only when nothing it does can meet another test's run: it never runs
 /// Reap, never kills a build (a dead owner's session or cache lock would be reaped by the other lane's Reap), never
 /// relies on "the only saved session", and names its own artifacts directory or lets <see cref="BuildScript"/> give
-/// it one. Everything else stays in <see cref="Name"/>. A self-contained class may still go in <see cref="Name"/> to
+/// it one. One that keeps a session for later steps holds <see cref="CheckoutSessions"/> while it is saved (the
+/// other lane's unnamed Teardown would take it). Everything else stays in <see cref="Name"/>. A self-contained class may still go in <see cref="Name"/> to
 /// even the lanes out (TrustedCaTests, SocketPolicyTests: in one CI run the lanes took 2060 s and 2700 s of tests).
 /// </summary>
 [CollectionDefinition(Name)]

@@ -98,6 +98,7 @@ public sealed class DotnetSampleTests(EngineFixture engine, DotnetCacheVolume ca
         var service = BuildScript.NewSessionId();
         var session = BuildScript.NewSessionId();
         var state = Path.Combine(RepositoryRoot.Path, ".dindbuild", "sessions", service);
+        using var kept = await CheckoutSessions.HoldAsync();
         try
         {
             // The external daemon, as a CI service would provide it: a DinD daemon kept by a StartDaemon of its own, on the

@@ -46,6 +46,7 @@ public sealed class InnerUsernsTests(EngineFixture engine)
         var session = BuildScript.NewSessionId();
         var dind = $"dindbuild-{session}";
         var inner = $"dindbuild-{session}-inner";
+        using var kept = await CheckoutSessions.HoldAsync();
         try
         {
             var run = await BuildScript.RunAsync(

@@ -126,6 +126,7 @@ public sealed partial class StepByStepTests(EngineFixture engine)
     public async Task An_unnamed_Teardown_leaves_a_session_another_live_build_is_running()
     {
         engine.RequireEngine();
+        using var sweep = await CheckoutSessions.HoldAsync(); // an unnamed Teardown: see CheckoutSessions
         using var artifacts = new TempDirectory();
         var running = BuildScript.NewSessionId();
         var run = await RunningBuild.StartAsync(
@@ -147,6 +148,7 @@ public sealed partial class StepByStepTests(EngineFixture engine)
     public async Task Sessions_removed_elsewhere_are_forgotten_and_fail_neither_a_later_step_nor_the_always_Teardown()
     {
         engine.RequireEngine();
+        using var sweep = await CheckoutSessions.HoldAsync(); // an unnamed Teardown: see CheckoutSessions
         using var artifacts = new TempDirectory();
         string[] sessions = [BuildScript.NewSessionId(), BuildScript.NewSessionId(), BuildScript.NewSessionId()];
         var (reapedFirst, live, reapedLater) = (sessions[0], sessions[1], sessions[2]);
@@ -205,6 +207,7 @@ public sealed partial class StepByStepTests(EngineFixture engine)
     public async Task Dood_sessions_reaped_elsewhere_are_reported_gone_once_and_fail_neither_a_later_step_nor_the_always_Teardown()
     {
         engine.RequireEngine();
+        using var sweep = await CheckoutSessions.HoldAsync(); // an unnamed Teardown: see CheckoutSessions
         using var artifacts = new TempDirectory();
         var (stepped, tornDown) = (BuildScript.NewSessionId(), BuildScript.NewSessionId());
         try
